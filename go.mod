@@ -1,0 +1,3 @@
+module github.com/loomai/loom
+
+go 1.26.8
