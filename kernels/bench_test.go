@@ -1,0 +1,202 @@
+package kernels
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// benchShapes are the projection shapes of SmolLM2-135M (576 hidden, 1536
+// MLP, 49152 vocabulary) and SmolLM2-360M (960 hidden, 2560 MLP).
+var benchShapes = []struct{ rows, cols int }{
+	{576, 576}, {1536, 576}, {49152, 576}, {960, 960}, {2560, 960},
+}
+
+func weightBytes(w *Mat) int64 {
+	if w.DType == F32 {
+		return int64(4 * len(w.F32))
+	}
+	return int64(2 * len(w.U16))
+}
+
+// BenchmarkMatVec reports weight bytes streamed per second: decode is
+// bound by memory bandwidth.
+func BenchmarkMatVec(b *testing.B) {
+	r := &rng{8}
+	for _, dt := range []DType{F32, F16, BF16} {
+		for _, s := range benchShapes {
+			w := randMat(r, s.rows, s.cols, dt, false)
+			x := r.vec(s.cols, false)
+			y := make([]float32, s.rows)
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%s/%dx%d/threads=%d", dt, s.rows, s.cols, threads), func(b *testing.B) {
+					p := NewPool(threads)
+					defer p.Close()
+					b.SetBytes(weightBytes(w))
+					for b.Loop() {
+						MatVec(p, y, w, x)
+					}
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkMatVecGo is the pure-Go reference on one thread, for comparison.
+func BenchmarkMatVecGo(b *testing.B) {
+	r := &rng{8}
+	for _, dt := range []DType{F32, F16, BF16} {
+		w := randMat(r, 1536, 576, dt, false)
+		x := r.vec(576, false)
+		y := make([]float32, w.Rows)
+		b.Run(fmt.Sprintf("%s/1536x576", dt), func(b *testing.B) {
+			b.SetBytes(weightBytes(w))
+			for b.Loop() {
+				switch dt {
+				case F32:
+					rowsF32Go(y, w.F32, x)
+				case F16:
+					rowsF16Go(y, w.U16, x)
+				case BF16:
+					rowsBF16Go(y, w.U16, x)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMatMul is prefill of 128 tokens; it reports GFLOP/s (two per
+// multiply-add) as well as weight bytes per second.
+func BenchmarkMatMul(b *testing.B) {
+	const n = 128
+	r := &rng{9}
+	for _, dt := range []DType{F32, F16, BF16} {
+		for _, s := range benchShapes {
+			w := randMat(r, s.rows, s.cols, dt, false)
+			x := r.vec(n*s.cols, false)
+			y := make([]float32, n*s.rows)
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%s/%dx%d/n=%d/threads=%d", dt, s.rows, s.cols, n, threads), func(b *testing.B) {
+					p := NewPool(threads)
+					defer p.Close()
+					b.SetBytes(weightBytes(w))
+					start := time.Now()
+					for b.Loop() {
+						MatMul(p, y, w, x, n)
+					}
+					flops := 2 * float64(s.rows) * float64(s.cols) * n * float64(b.N)
+					b.ReportMetric(flops/time.Since(start).Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}
+
+func BenchmarkDot(b *testing.B) {
+	r := &rng{10}
+	for _, n := range []int{64, 576, 4096} {
+		a, c := r.vec(n, false), r.vec(n, false)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.SetBytes(int64(8 * n))
+			var s float32
+			for b.Loop() {
+				s += Dot(a, c)
+			}
+			_ = s
+		})
+	}
+}
+
+func BenchmarkRMSNorm(b *testing.B) {
+	r := &rng{11}
+	for _, n := range []int{576, 960} {
+		x, w := r.vec(n, false), r.vec(n, false)
+		out := make([]float32, n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.SetBytes(int64(4 * n))
+			for b.Loop() {
+				RMSNorm(out, x, w, 1e-5)
+			}
+		})
+	}
+}
+
+func BenchmarkSoftmax(b *testing.B) {
+	r := &rng{12}
+	for _, n := range []int{1024, 49152} {
+		src := r.vec(n, false)
+		x := make([]float32, n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.SetBytes(int64(4 * n))
+			for b.Loop() {
+				copy(x, src)
+				Softmax(x)
+			}
+		})
+	}
+}
+
+func BenchmarkExp(b *testing.B) {
+	x := (&rng{13}).vec(1024, false)
+	b.SetBytes(4 * 1024)
+	var s float32
+	for b.Loop() {
+		for _, v := range x {
+			s += Exp(v * 10)
+		}
+	}
+	_ = s
+}
+
+func BenchmarkSwiGLU(b *testing.B) {
+	r := &rng{14}
+	gate, up := r.vec(1536, false), r.vec(1536, false)
+	out := make([]float32, 1536)
+	b.SetBytes(4 * 1536)
+	for b.Loop() {
+		SwiGLU(out, gate, up)
+	}
+}
+
+// BenchmarkPoolFor is the fixed cost of one For with an empty body.
+func BenchmarkPoolFor(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			p := NewPool(threads)
+			defer p.Close()
+			fn := func(lo, hi int) {}
+			for b.Loop() {
+				p.For(64, fn)
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeLayer runs the seven projections of one SmolLM2-135M
+// layer for one token (q, k, v, o, gate, up, down in f16), the sequence of
+// MatVec calls decode makes, to show the pool's per-call cost in context.
+func BenchmarkDecodeLayer(b *testing.B) {
+	r := &rng{15}
+	shapes := []struct{ rows, cols int }{{576, 576}, {192, 576}, {192, 576}, {576, 576}, {1536, 576}, {1536, 576}, {576, 1536}}
+	var ws []*Mat
+	var bytes int64
+	for _, s := range shapes {
+		w := randMat(r, s.rows, s.cols, F16, false)
+		ws = append(ws, w)
+		bytes += weightBytes(w)
+	}
+	x := r.vec(1536, false)
+	y := make([]float32, 1536)
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			p := NewPool(threads)
+			defer p.Close()
+			b.SetBytes(bytes)
+			for b.Loop() {
+				for _, w := range ws {
+					MatVec(p, y[:w.Rows], w, x[:w.Cols])
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,30 @@
+//go:build !amd64 || noasm
+
+package kernels
+
+// Without assembly (another architecture, or the noasm build tag) every
+// kernel is its pure-Go reference.
+
+func dotF32(a, b []float32) float32 { return dotGo(a, b) }
+
+func rowsF32(y, w, x []float32)                     { rowsF32Go(y, w, x) }
+func rowsF16(y []float32, w []uint16, x []float32)  { rowsF16Go(y, w, x) }
+func rowsBF16(y []float32, w []uint16, x []float32) { rowsBF16Go(y, w, x) }
+
+func mulF32(y []float32, ystride int, w, x []float32, rows, n int) {
+	mulF32Go(y, ystride, w, x, rows, n)
+}
+
+func mulF16(y []float32, ystride int, w []uint16, x []float32, rows, n int) {
+	mulF16Go(y, ystride, w, x, rows, n)
+}
+
+func mulBF16(y []float32, ystride int, w []uint16, x []float32, rows, n int) {
+	mulBF16Go(y, ystride, w, x, rows, n)
+}
+
+func softmax(x []float32) { softmaxGo(x) }
+
+func softmaxExp(x []float32, m float32) float32 { return softmaxExpGo(x, m) }
+
+func swiglu(out, gate, up []float32) { swigluGo(out, gate, up) }
