@@ -12,8 +12,9 @@ const (
 )
 
 // MatVec sets y[r] = Dot(row r of w converted to float32, x) for every row
-// r of w. len(y) must be w.Rows and len(x) w.Cols. The rows are shared out
-// over p; each y[r] is the canonical dot product whatever the thread count.
+// r of w. len(y) must be w.Rows and len(x) w.Cols, and y must not overlap
+// x or the weights. The rows are shared out over p; each y[r] is the
+// canonical dot product whatever the thread count.
 func MatVec(p *Pool, y []float32, w *Mat, x []float32) {
 	checkMat("MatVec", w)
 	if len(y) != w.Rows || len(x) != w.Cols {
@@ -26,7 +27,8 @@ func MatVec(p *Pool, y []float32, w *Mat, x []float32) {
 // w.Cols values and y receives n rows of w.Rows values, with
 // y[t*w.Rows+r] = Dot(row r of w converted to float32, x[t*w.Cols:(t+1)*w.Cols]).
 // Every element is bit-identical to what MatVec gives for the same row and
-// vector; MatMul only reuses each weight row across vectors.
+// vector; MatMul only reuses each weight row across vectors. y must not
+// overlap x or the weights.
 func MatMul(p *Pool, y []float32, w *Mat, x []float32, n int) {
 	checkMat("MatMul", w)
 	if n < 0 || (n > 0 && (w.Cols > len(x)/n || w.Rows > len(y)/n)) ||
