@@ -1,0 +1,208 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/loomai/loom/kernels"
+)
+
+// Forward appends tokens to the sequence in c, at positions c.Len() on,
+// and returns float32 logits: for the last token only ([vocab]) or, with
+// allLogits, for every token ([len(tokens) x vocab], row t for tokens[t]).
+// The returned slice is new and belongs to the caller.
+//
+// All tokens go through the model in one pass (the projections use
+// kernels.MatMul over all of them; a single token uses kernels.MatVec), and
+// the result equals that of feeding them one at a time: every output
+// element is the same canonical dot product either way.
+//
+// Errors: ErrClosed after Close, ErrCache for a nil cache or one from
+// another model, ErrToken for an empty list or an id outside the
+// vocabulary, ErrContextFull when the cache has no room for all tokens. On
+// error the cache is unchanged.
+func (m *Model) Forward(c *Cache, tokens []int, allLogits bool) ([]float32, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, fmt.Errorf("model: forward: %w", ErrClosed)
+	}
+	if c == nil || c.m != m {
+		return nil, fmt.Errorf("model: forward: %w", ErrCache)
+	}
+	n := len(tokens)
+	if n == 0 {
+		return nil, fmt.Errorf("model: forward: no tokens: %w", ErrToken)
+	}
+	for i, id := range tokens {
+		if id < 0 || id >= m.d.vocab {
+			return nil, fmt.Errorf("model: forward: token %d is %d, vocabulary has %d: %w", i, id, m.d.vocab, ErrToken)
+		}
+	}
+	pos0 := c.n
+	if n > c.maxLen-pos0 {
+		return nil, fmt.Errorf("model: forward: %d tokens after %d cached exceed the cache length %d: %w", n, pos0, c.maxLen, ErrContextFull)
+	}
+	c.reserve(pos0 + n)
+	s := c.scratch(n)
+	d := m.d
+
+	for t, id := range tokens {
+		m.embedRow(s.x[t*d.hidden:(t+1)*d.hidden], id)
+	}
+	half := d.headDim / 2
+	for t := range n {
+		ropeAt(s.cos[t*half:(t+1)*half], s.sin[t*half:(t+1)*half], m.invFreq, pos0+t)
+	}
+	for l := range m.Layers {
+		m.layer(c, l, s, pos0, n)
+	}
+
+	// Final norm and lm_head, for every row or only the last.
+	first := n - 1
+	if allLogits {
+		first = 0
+	}
+	rows := n - first
+	for t := first; t < n; t++ {
+		kernels.RMSNorm(s.xb[t*d.hidden:(t+1)*d.hidden], s.x[t*d.hidden:(t+1)*d.hidden], m.Norm, d.eps)
+	}
+	logits := make([]float32, rows*d.vocab)
+	m.project(logits, m.LMHead, s.xb[first*d.hidden:n*d.hidden], rows)
+	c.n += n
+	return logits, nil
+}
+
+// layer runs decoder layer l over the n tokens in s.x (positions pos0 on),
+// in place, storing their keys and values in c.
+func (m *Model) layer(c *Cache, l int, s *scratch, pos0, n int) {
+	d := m.d
+	ly := &m.Layers[l]
+	half := d.headDim / 2
+
+	// Attention block: x += o_proj(attention(rope(q), rope(k), v)).
+	for t := range n {
+		kernels.RMSNorm(s.xb[t*d.hidden:(t+1)*d.hidden], s.x[t*d.hidden:(t+1)*d.hidden], ly.AttnNorm, d.eps)
+	}
+	m.project(s.q, &ly.Attn.Q, s.xb, n)
+	m.project(s.k, &ly.Attn.K, s.xb, n)
+	m.project(s.v, &ly.Attn.V, s.xb, n)
+	addBias(s.q, ly.Attn.QBias)
+	addBias(s.k, ly.Attn.KBias)
+	addBias(s.v, ly.Attn.VBias)
+	for t := range n {
+		cos, sin := s.cos[t*half:(t+1)*half], s.sin[t*half:(t+1)*half]
+		kernels.RoPE(s.q[t*d.qDim:(t+1)*d.qDim], cos, sin, d.headDim)
+		kernels.RoPE(s.k[t*d.kvDim:(t+1)*d.kvDim], cos, sin, d.headDim)
+	}
+	copy(c.k[l][pos0*d.kvDim:], s.k)
+	copy(c.v[l][pos0*d.kvDim:], s.v)
+	m.attention(s.att, s.q, c.k[l], c.v[l], pos0, n)
+	m.project(s.tmp, &ly.Attn.O, s.att, n)
+	addBias(s.tmp, ly.Attn.OBias)
+	addInto(s.x, s.tmp)
+
+	// MLP block: x += down(SiLU(gate(x')) * up(x')), x' = RMSNorm(x).
+	for t := range n {
+		kernels.RMSNorm(s.xb[t*d.hidden:(t+1)*d.hidden], s.x[t*d.hidden:(t+1)*d.hidden], ly.MLPNorm, d.eps)
+	}
+	m.project(s.gate, &ly.MLP.Gate, s.xb, n)
+	m.project(s.up, &ly.MLP.Up, s.xb, n)
+	kernels.SwiGLU(s.gate, s.gate, s.up)
+	m.project(s.tmp, &ly.MLP.Down, s.gate, n)
+	addInto(s.x, s.tmp)
+}
+
+// attention computes causal (optionally sliding-window) grouped-query
+// attention for n queries at positions pos0.. against the cached keys and
+// values kc, vc (which already hold those positions). For query head h at
+// position p, with kv head h/(heads/kvHeads):
+//
+//	s[j] = float32(Dot(q, k[j]) * 1/sqrt(headDim))  for j in [first, p]
+//	softmax(s)
+//	out = sum over j, in increasing j, of float32(s[j]*v[j])
+//
+// where first = 0, or p-window+1 with a sliding window (HF keeps key j
+// when j > p - sliding_window). Each (token, head) pair is computed by one
+// goroutine, so the result does not depend on the thread count.
+func (m *Model) attention(out, q, kc, vc []float32, pos0, n int) {
+	d := m.d
+	group := d.heads / d.kvHeads
+	scale := float32(1 / math.Sqrt(float64(d.headDim)))
+	m.pool.For(n*d.heads, func(lo, hi int) {
+		scores := make([]float32, pos0+n)
+		for i := lo; i < hi; i++ {
+			t, h := i/d.heads, i%d.heads
+			p := pos0 + t
+			first := 0
+			if d.window > 0 {
+				first = max(p-d.window+1, 0)
+			}
+			qv := q[t*d.qDim+h*d.headDim:][:d.headDim]
+			kvOff := (h / group) * d.headDim
+			sc := scores[:p+1-first]
+			for j := range sc {
+				kv := kc[(first+j)*d.kvDim+kvOff:][:d.headDim]
+				sc[j] = float32(kernels.Dot(qv, kv) * scale)
+			}
+			kernels.Softmax(sc)
+			o := out[t*d.qDim+h*d.headDim:][:d.headDim]
+			clear(o)
+			for j, w := range sc {
+				vv := vc[(first+j)*d.kvDim+kvOff:][:d.headDim]
+				for e, x := range vv {
+					o[e] += float32(w * x)
+				}
+			}
+		}
+	})
+}
+
+// project sets y = w·x for n rows of x: kernels.MatVec for one token,
+// kernels.MatMul for several. Both give the same bits per element.
+func (m *Model) project(y []float32, w *kernels.Mat, x []float32, n int) {
+	if n == 1 {
+		kernels.MatVec(m.pool, y, w, x)
+		return
+	}
+	kernels.MatMul(m.pool, y, w, x, n)
+}
+
+// embedRow writes row id of the embedding, converted to float32, to dst.
+func (m *Model) embedRow(dst []float32, id int) {
+	e := &m.Embed
+	off := id * e.Cols
+	switch e.DType {
+	case kernels.F32:
+		copy(dst, e.F32[off:off+e.Cols])
+	case kernels.F16:
+		for i, h := range e.U16[off : off+e.Cols] {
+			dst[i] = kernels.F16ToF32(h)
+		}
+	case kernels.BF16:
+		for i, h := range e.U16[off : off+e.Cols] {
+			dst[i] = kernels.BF16ToF32(h)
+		}
+	}
+}
+
+// addBias adds bias to every row of x (rows of len(bias)); a nil bias
+// does nothing.
+func addBias(x, bias []float32) {
+	if len(bias) == 0 {
+		return
+	}
+	for r := 0; r < len(x); r += len(bias) {
+		row := x[r : r+len(bias)]
+		for i, b := range bias {
+			row[i] += b
+		}
+	}
+}
+
+// addInto adds y to x element by element (the residual connection).
+func addInto(x, y []float32) {
+	for i, v := range y {
+		x[i] += v
+	}
+}

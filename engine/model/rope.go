@@ -1,0 +1,154 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/loomai/loom/engine/config"
+	"github.com/loomai/loom/kernels"
+)
+
+// Rotary position embedding. HF computes the inverse frequencies once in
+// float32 and, for every position p, cos and sin of float32(inv_freq*p).
+// This file does the same, with its own deterministic float64 pow (exp of
+// log) in place of PyTorch's float32 pow and kernels.Cos/Sin in place of
+// PyTorch's float32 cos/sin; each result is rounded to float32 once, so it
+// is the correctly rounded value (or within an ulp of it) on every platform.
+
+// invFreqs returns HF's inv_freq for a head of headDim values: headDim/2
+// float32 values 1/theta^(2i/headDim), then rescaled as the rope scaling
+// says (nil for none, "linear" or "llama3"; config.Parse has validated
+// the parameters). Another scaling type is ErrUnsupported.
+func invFreqs(theta float64, headDim int, s *config.RopeScaling) ([]float32, error) {
+	inv := defaultInvFreqs(theta, headDim)
+	if err := scaleInvFreqs(inv, s); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// defaultInvFreqs is HF's unscaled inv_freq,
+// 1.0 / (base ** (torch.arange(0, dim, 2).float() / dim)), all in float32
+// (the Python base is cast to float32 first), with the power correctly
+// rounded (PyTorch's vectorised powf is within an ulp of it).
+func defaultInvFreqs(theta float64, headDim int) []float32 {
+	base := float32(theta)
+	inv := make([]float32, headDim/2)
+	for i := range inv {
+		e := float32(2*i) / float32(headDim)
+		inv[i] = 1 / pow32(base, e)
+	}
+	return inv
+}
+
+// scaleInvFreqs applies rope scaling s to inv in place.
+func scaleInvFreqs(inv []float32, s *config.RopeScaling) error {
+	switch {
+	case s == nil:
+	case s.Type == "linear":
+		f := float32(s.Factor)
+		for i := range inv {
+			inv[i] /= f
+		}
+	case s.Type == "llama3":
+		llama3Scale(inv, s)
+	default:
+		return fmt.Errorf("rope scaling type %q: %w", s.Type, ErrUnsupported)
+	}
+	return nil
+}
+
+// llama3Scale rescales inv in place like HF's _compute_llama3_parameters,
+// every tensor operation in float32 with the Python scalars cast to
+// float32 as PyTorch does, and `scalar / tensor` computed as PyTorch's
+// Tensor.__rtruediv__ does it, reciprocal(tensor) * scalar:
+//
+//	wavelen = 2π / inv
+//	low, high = old/low_freq_factor, old/high_freq_factor (Python floats)
+//	if wavelen > low: inv / factor
+//	elif wavelen < high: inv
+//	else: smooth = (old/wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+//	      (1 - smooth) * inv / factor + smooth * inv
+func llama3Scale(inv []float32, s *config.RopeScaling) {
+	old := float64(s.OriginalMaxPositionEmbeddings)
+	lowWavelen := float32(old / s.LowFreqFactor)
+	highWavelen := float32(old / s.HighFreqFactor)
+	factor := float32(s.Factor)
+	lowFactor := float32(s.LowFreqFactor)
+	span := float32(s.HighFreqFactor - s.LowFreqFactor)
+	twoPi := float32(2 * math.Pi)
+	for i, f := range inv {
+		wavelen := float32(1/f) * twoPi
+		switch {
+		case wavelen > lowWavelen:
+			inv[i] = f / factor
+		case wavelen < highWavelen:
+		default:
+			smooth := (float32(float32(1/wavelen)*float32(old)) - lowFactor) / span
+			inv[i] = float32(float32((1-smooth)*f)/factor) + float32(smooth*f)
+		}
+	}
+}
+
+// ropeAt writes cos and sin of float32(inv[i]*pos) for every i: HF's
+// freqs = inv_freq @ position_ids in float32 (one rounded product each),
+// then cos and sin rounded once to float32.
+func ropeAt(cos, sin, inv []float32, pos int) {
+	p := float32(pos)
+	for i, f := range inv {
+		a := float64(float32(f * p))
+		cos[i] = float32(kernels.Cos(a))
+		sin[i] = float32(kernels.Sin(a))
+	}
+}
+
+// pow32 returns base**e rounded to float32, computed as exp(e*log(base))
+// in float64. The float64 result is within a few ulp (of float64) of the
+// exact power, so the float32 rounding is the correct one except in the
+// rarest ties, and it is the same on every platform.
+func pow32(base, e float32) float32 {
+	return float32(exp64(float64(e) * log64(float64(base))))
+}
+
+// ln 2 split for Cody-Waite reduction (fdlibm's constants): ln2Hi has
+// trailing zero bits so that n*ln2Hi is exact for |n| < 2^20.
+const (
+	ln2Hi = 6.93147180369123816490e-01
+	ln2Lo = 1.90821492927058770002e-10
+)
+
+// log64 returns the natural logarithm of a positive finite x with every
+// operation rounded on its own (no fused multiply-add can change it):
+// x = m*2^k with m in [√½, √2), and log(m) = 2*atanh(s), s = (m-1)/(m+1),
+// summed as a series that is exhausted to below float64 precision for
+// |s| <= 0.172.
+func log64(x float64) float64 {
+	m, k := math.Frexp(x)
+	if m < math.Sqrt2/2 {
+		m *= 2
+		k--
+	}
+	s := (m - 1) / (m + 1)
+	z := float64(s * s)
+	// atanh(s) = s + s*z*(1/3 + z/5 + z^2/7 + ...); z^13/27 < 1e-21.
+	p := 0.0
+	for n := 27; n >= 3; n -= 2 {
+		p = float64(p*z) + 1/float64(n)
+	}
+	atanh := s + float64(s*float64(z*p))
+	fk := float64(k)
+	return float64(fk*ln2Hi) + (float64(fk*ln2Lo) + float64(2*atanh))
+}
+
+// exp64 returns e**y with every operation rounded on its own: y = k*ln2 + r
+// with |r| <= ln2/2, exp(r) from its Taylor series to degree 17 (the
+// remainder is below 1e-23) and the power of two applied exactly.
+func exp64(y float64) float64 {
+	k := math.RoundToEven(y / math.Ln2)
+	r := (y - float64(k*ln2Hi)) - float64(k*ln2Lo)
+	p := 1.0
+	for n := 17; n >= 1; n-- {
+		p = 1 + float64(r*p)/float64(n)
+	}
+	return math.Ldexp(p, int(k))
+}
