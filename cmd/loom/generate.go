@@ -22,7 +22,7 @@ id (config.json / generation_config.json), which is printed too.`
 // runGenerate is `loom generate`.
 func runGenerate(args []string, s stdio) error {
 	fs := newFlagSet("generate")
-	dir := fs.String("model", "", "model `directory`")
+	dir := fs.String("model", "", "model `directory` or Hugging Face repo id (org/name[@rev])")
 	list := fs.String("ids", "", "comma-separated prompt token `ids`")
 	maxTokens := fs.Int("max-tokens", 20, "most tokens to generate")
 	greedy := fs.Bool("greedy", false, "always take the most likely token (overrides the sampling flags)")
@@ -51,12 +51,16 @@ func runGenerate(args []string, s stdio) error {
 	if *greedy {
 		so = sample.Options{} // the zero value is greedy, without penalties
 	}
-	m, err := loadModel(*dir, *threads, len(ids)+*maxTokens)
+	mdir, err := modelDir(*dir, s)
+	if err != nil {
+		return err
+	}
+	m, err := loadModel(mdir, *threads, len(ids)+*maxTokens)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	eos, err := eosIDs(*dir, m, nil)
+	eos, err := eosIDs(mdir, m, nil)
 	if err != nil {
 		return err
 	}

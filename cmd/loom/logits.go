@@ -19,7 +19,7 @@ as raw little-endian float32, [len(ids) x vocab_size], one row per position.`
 // runLogits is `loom logits`.
 func runLogits(args []string, s stdio) error {
 	fs := newFlagSet("logits")
-	dir := fs.String("model", "", "model `directory`")
+	dir := fs.String("model", "", "model `directory` or Hugging Face repo id (org/name[@rev])")
 	list := fs.String("ids", "", "comma-separated prompt token `ids`")
 	out := fs.String("out", "", "output `file`")
 	threads := fs.Int("threads", 0, "worker threads; 0 means the number of CPUs minus one")
@@ -37,7 +37,11 @@ func runLogits(args []string, s stdio) error {
 	if err != nil {
 		return usagef("--ids: %v", err)
 	}
-	m, err := loadModel(*dir, *threads, len(ids))
+	mdir, err := modelDir(*dir, s)
+	if err != nil {
+		return err
+	}
+	m, err := loadModel(mdir, *threads, len(ids))
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,14 @@ type result struct {
 // loom runs the binary with args and stdin.
 func loom(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return loomEnv(t, nil, stdin, args...)
+}
+
+// loomEnv is loom with extra environment variables ("KEY=value").
+func loomEnv(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(loomBin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

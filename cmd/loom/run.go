@@ -48,7 +48,11 @@ func runRun(args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	dir, prompt := pos[0], pos[1]
+	dir, err := modelDir(pos[0], s)
+	if err != nil {
+		return err
+	}
+	prompt := pos[1]
 
 	tok, err := tokenizer.LoadFS(os.DirFS(dir))
 	if err != nil {

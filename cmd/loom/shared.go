@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/loomai/loom/engine/config"
 	"github.com/loomai/loom/engine/model"
 	"github.com/loomai/loom/engine/sample"
+	"github.com/loomai/loom/hub"
 )
 
 // maxIDs bounds the ids accepted on a command line or on stdin.
@@ -131,6 +133,19 @@ func (f *samplingFlags) options() (sample.Options, error) {
 		return o, usagef("--repeat-last-n %d is negative", f.lastN)
 	}
 	return o, nil
+}
+
+// modelDir turns a MODEL argument into a local folder: an existing path is
+// used as is, anything else is a Hugging Face repo id ("org/name[@rev]")
+// resolved from the shared HF cache and downloaded, with a progress bar on
+// stderr, when it is missing and HF_HUB_OFFLINE is not set.
+func modelDir(arg string, s stdio) (string, error) {
+	opts, err := hub.FromEnv()
+	if err != nil {
+		return "", err
+	}
+	opts.Progress = hub.NewProgressBar(s.err).Update
+	return hub.ModelDir(context.Background(), arg, opts)
 }
 
 // loadModel loads the model in dir with a context of at least want
