@@ -36,6 +36,8 @@ var commands = []command{
 	{"generate", "generate token ids from prompt ids", runGenerate},
 	{"chat-template", "render a JSON conversation on stdin with the model's chat template", runChatTemplate},
 	{"pull", "download a model from the Hugging Face Hub into the shared cache", runPull},
+	{"train-tokenizer", "train a byte-level BPE tokenizer on text and chat files", runTrainTokenizer},
+	{"train", "train a small Llama-family model from scratch, deterministically", runTrain},
 }
 
 func main() {
