@@ -14,3 +14,40 @@ vet:
 
 gotest:
 	$(GO) test ./...
+
+## Godot: the GDExtension, the addon, the demo and the Godot test suite
+## (ci/godot/). Godot 4.6.3 comes from a cached Debian sid root
+## (ci/godot/provision.sh, LOOM_GODOT_ROOT, default /var/cache/loom/godot).
+
+# DEMO_MODEL is the model the demo's wizard speaks with (copied to
+# demo_project/models/wizard); the one place to change it.
+DEMO_MODEL ?= testdata/models/tiny-chat
+
+.PHONY: addon addon-all demo godot-test
+
+## addon: build the GDExtension for this machine into addons/loom/bin.
+addon:
+	GO=$(GO) ci/godot/build_addon.sh
+
+## addon-all: also linux/arm64 and windows/amd64 (cross compilers via apt-get).
+addon-all:
+	GO=$(GO) ci/godot/build_addon.sh all
+
+## demo: build everything and open the demo: in a window with a display,
+## else headless as a scripted conversation that prints the wizard's replies.
+demo: addon
+	ci/godot/provision.sh
+	ci/godot/prepare_demo.sh $(DEMO_MODEL)
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		ci/godot/godot.sh --path demo_project; \
+	else \
+		ci/godot/godot.sh --headless --path demo_project -- --scripted; \
+	fi
+
+## godot-test: provision Godot, build the addon, run the GDScript suite
+## headless (and the editor plugin and class reference checks), then export
+## the demo for Linux and check the exported game answers from its .pck.
+godot-test: addon
+	ci/godot/provision.sh
+	ci/godot/test.sh
+	ci/godot/export_test.sh $(DEMO_MODEL)
