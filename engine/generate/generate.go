@@ -113,7 +113,7 @@ func Run(ctx context.Context, m *model.Model, tok *tokenizer.Tokenizer, c *model
 	}
 
 	start := time.Now()
-	logits, err := m.Forward(c, prompt, false)
+	logits, err := m.Next(c, prompt)
 	st.PrefillTime = time.Since(start)
 	st.PrefillTokS = rate(len(prompt), st.PrefillTime)
 	if err != nil {
@@ -179,7 +179,7 @@ func Run(ctx context.Context, m *model.Model, tok *tokenizer.Tokenizer, c *model
 		}
 
 		t0 = time.Now()
-		logits, err = m.Forward(c, []int{id}, false)
+		logits, err = m.Next(c, []int{id})
 		st.DecodeTime += time.Since(t0)
 		if err != nil {
 			return st, fmt.Errorf("generate: token %d: %w", st.GeneratedTokens, err)

@@ -15,6 +15,8 @@ type Cache struct {
 	cap    int         // positions allocated in k and v
 	k, v   [][]float32 // per layer: cap positions of kvDim values
 	step   *scratch    // buffers for one token, reused by every decode step
+	scores []float32   // attention weights of a decode step: heads x cap
+	logits []float32   // Next's result, reused by every call
 }
 
 // NewCache returns an empty cache for this model that holds up to maxLen
@@ -103,4 +105,17 @@ func (c *Cache) scratch(n int) *scratch {
 		c.step = newScratch(c.m.d, 1)
 	}
 	return c.step
+}
+
+// decodeScores returns the cache's attention-weight buffer for a step of n
+// tokens: heads x cap values for a single token, nil for a prefill (whose
+// goroutines allocate their own, as it may be long).
+func (c *Cache) decodeScores(n int) []float32 {
+	if n != 1 {
+		return nil
+	}
+	if want := c.m.d.heads * c.cap; len(c.scores) < want {
+		c.scores = make([]float32, want)
+	}
+	return c.scores
 }

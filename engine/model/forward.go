@@ -22,6 +22,19 @@ import (
 // vocabulary, ErrContextFull when the cache has no room for all tokens. On
 // error the cache is unchanged.
 func (m *Model) Forward(c *Cache, tokens []int, allLogits bool) ([]float32, error) {
+	return m.forward(c, tokens, allLogits, false)
+}
+
+// Next is Forward for a generation loop: it returns the logits of the last
+// position in a buffer that belongs to c and is overwritten by the next
+// call of Next on c. A decode step then allocates nothing, which keeps the
+// garbage collector (and its pauses in a game's frames) out of generation.
+func (m *Model) Next(c *Cache, tokens []int) ([]float32, error) {
+	return m.forward(c, tokens, false, true)
+}
+
+// forward is Forward; reuse puts the logits in c's own buffer.
+func (m *Model) forward(c *Cache, tokens []int, allLogits, reuse bool) ([]float32, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.closed {
@@ -67,7 +80,15 @@ func (m *Model) Forward(c *Cache, tokens []int, allLogits bool) ([]float32, erro
 	for t := first; t < n; t++ {
 		kernels.RMSNorm(s.xb[t*d.hidden:(t+1)*d.hidden], s.x[t*d.hidden:(t+1)*d.hidden], m.Norm, d.eps)
 	}
-	logits := make([]float32, rows*d.vocab)
+	var logits []float32
+	if reuse {
+		if len(c.logits) != d.vocab {
+			c.logits = make([]float32, d.vocab)
+		}
+		logits = c.logits
+	} else {
+		logits = make([]float32, rows*d.vocab)
+	}
 	m.project(logits, m.LMHead, s.xb[first*d.hidden:n*d.hidden], rows)
 	c.n += n
 	return logits, nil
@@ -97,7 +118,7 @@ func (m *Model) layer(c *Cache, l int, s *scratch, pos0, n int) {
 	}
 	copy(c.k[l][pos0*d.kvDim:], s.k)
 	copy(c.v[l][pos0*d.kvDim:], s.v)
-	m.attention(s.att, s.q, c.k[l], c.v[l], pos0, n)
+	m.attention(s.att, s.q, c.k[l], c.v[l], c.decodeScores(n), pos0, n)
 	m.project(s.tmp, &ly.Attn.O, s.att, n)
 	addBias(s.tmp, ly.Attn.OBias)
 	addInto(s.x, s.tmp)
@@ -125,12 +146,22 @@ func (m *Model) layer(c *Cache, l int, s *scratch, pos0, n int) {
 // where first = 0, or p-window+1 with a sliding window (HF keeps key j
 // when j > p - sliding_window). Each (token, head) pair is computed by one
 // goroutine, so the result does not depend on the thread count.
-func (m *Model) attention(out, q, kc, vc []float32, pos0, n int) {
+//
+// scores, when it holds n*heads*(pos0+n) values, gives each (token, head)
+// pair its own part for the attention weights (a decode step passes the
+// cache's buffer, so it allocates nothing); otherwise each goroutine
+// allocates its own.
+func (m *Model) attention(out, q, kc, vc, scores []float32, pos0, n int) {
 	d := m.d
 	group := d.heads / d.kvHeads
 	scale := float32(1 / math.Sqrt(float64(d.headDim)))
+	span := pos0 + n
+	shared := len(scores) >= n*d.heads*span
 	m.pool.For(n*d.heads, func(lo, hi int) {
-		scores := make([]float32, pos0+n)
+		var own []float32
+		if !shared {
+			own = make([]float32, span)
+		}
 		for i := lo; i < hi; i++ {
 			t, h := i/d.heads, i%d.heads
 			p := pos0 + t
@@ -140,7 +171,11 @@ func (m *Model) attention(out, q, kc, vc []float32, pos0, n int) {
 			}
 			qv := q[t*d.qDim+h*d.headDim:][:d.headDim]
 			kvOff := (h / group) * d.headDim
-			sc := scores[:p+1-first]
+			sc := own
+			if shared {
+				sc = scores[i*span:]
+			}
+			sc = sc[:p+1-first]
 			for j := range sc {
 				kv := kc[(first+j)*d.kvDim+kvOff:][:d.headDim]
 				sc[j] = float32(kernels.Dot(qv, kv) * scale)
