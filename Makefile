@@ -3,8 +3,9 @@ GO ?= go
 
 .PHONY: test vet gotest fmt-check
 
-## test: everything CI checks — formatting, vet, the Go tests.
-test: fmt-check vet gotest
+## test: everything CI checks: formatting, vet, the Go tests, then real
+## Godot 4.6.3 running the GDScript suite and the exported demo.
+test: fmt-check vet gotest godot-test
 
 fmt-check:
 	@out=$$(git ls-files '*.go' | xargs -r gofmt -l); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
