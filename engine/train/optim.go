@@ -135,5 +135,5 @@ func (l LRSchedule) At(s int) float64 {
 		return l.LR
 	}
 	progress := min(float64(s-l.Warmup)/float64(span), 1)
-	return l.MinLR + (l.LR-l.MinLR)*(1+kernels.Cos(math.Pi*progress))/2
+	return l.MinLR + float64((l.LR-l.MinLR)*(1+kernels.Cos(math.Pi*progress))/2)
 }

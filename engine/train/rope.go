@@ -99,7 +99,7 @@ func (g *gaussian) next() float64 {
 		g.has = false
 		return g.spare
 	}
-	u1 := 1 - float64(g.rng.Uint64()>>11)*(1.0/(1<<53))
+	u1 := 1 - float64(float64(g.rng.Uint64()>>11)*(1.0/(1<<53)))
 	u2 := float64(g.rng.Uint64()>>11) * (1.0 / (1 << 53))
 	r := math.Sqrt(-2 * log64(u1))
 	a := float64(2*math.Pi) * u2

@@ -131,7 +131,7 @@ func (t *Trainer) Validate(p *kernels.Pool) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		sum += float64(loss) * float64(n)
+		sum += float64(float64(loss) * float64(n))
 		total += n
 	}
 	return sum / float64(total), nil
