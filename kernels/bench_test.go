@@ -13,19 +13,33 @@ var benchShapes = []struct{ rows, cols int }{
 }
 
 func weightBytes(w *Mat) int64 {
-	if w.DType == F32 {
-		return int64(4 * len(w.F32))
+	return int64(4*len(w.F32) + 2*len(w.U16) + len(w.Q8) + 4*len(w.Scales))
+}
+
+// benchDTypes are the weight types the matrix benchmarks run.
+var benchDTypes = []DType{F32, F16, BF16, Q8}
+
+// benchMat returns a random rows x cols matrix of type dt: Q8 is
+// QuantizeQ8 of random float32 weights.
+func benchMat(b *testing.B, r *rng, rows, cols int, dt DType) *Mat {
+	if dt != Q8 {
+		return randMat(r, rows, cols, dt, false)
 	}
-	return int64(2 * len(w.U16))
+	src := randMat(r, rows, cols, F32, false)
+	q, err := QuantizeQ8(src.Rows, src.Cols, src.RowTo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &q
 }
 
 // BenchmarkMatVec reports weight bytes streamed per second: decode is
 // bound by memory bandwidth.
 func BenchmarkMatVec(b *testing.B) {
 	r := &rng{8}
-	for _, dt := range []DType{F32, F16, BF16} {
+	for _, dt := range benchDTypes {
 		for _, s := range benchShapes {
-			w := randMat(r, s.rows, s.cols, dt, false)
+			w := benchMat(b, r, s.rows, s.cols, dt)
 			x := r.vec(s.cols, false)
 			y := make([]float32, s.rows)
 			for _, threads := range []int{1, 2} {
@@ -45,10 +59,11 @@ func BenchmarkMatVec(b *testing.B) {
 // BenchmarkMatVecGo is the pure-Go reference on one thread, for comparison.
 func BenchmarkMatVecGo(b *testing.B) {
 	r := &rng{8}
-	for _, dt := range []DType{F32, F16, BF16} {
-		w := randMat(r, 1536, 576, dt, false)
+	for _, dt := range benchDTypes {
+		w := benchMat(b, r, 1536, 576, dt)
 		x := r.vec(576, false)
 		y := make([]float32, w.Rows)
+		xq := quantizeActs(nil, x, 1, 576)
 		b.Run(fmt.Sprintf("%s/1536x576", dt), func(b *testing.B) {
 			b.SetBytes(weightBytes(w))
 			for b.Loop() {
@@ -59,6 +74,8 @@ func BenchmarkMatVecGo(b *testing.B) {
 					rowsF16Go(y, w.U16, x)
 				case BF16:
 					rowsBF16Go(y, w.U16, x)
+				case Q8:
+					rowsQ8Go(y, w.Q8, w.Scales, xq.q, xq.s)
 				}
 			}
 		})
@@ -70,9 +87,9 @@ func BenchmarkMatVecGo(b *testing.B) {
 func BenchmarkMatMul(b *testing.B) {
 	const n = 128
 	r := &rng{9}
-	for _, dt := range []DType{F32, F16, BF16} {
+	for _, dt := range benchDTypes {
 		for _, s := range benchShapes {
-			w := randMat(r, s.rows, s.cols, dt, false)
+			w := benchMat(b, r, s.rows, s.cols, dt)
 			x := r.vec(n*s.cols, false)
 			y := make([]float32, n*s.rows)
 			for _, threads := range []int{1, 2} {
@@ -173,30 +190,32 @@ func BenchmarkPoolFor(b *testing.B) {
 }
 
 // BenchmarkDecodeLayer runs the seven projections of one SmolLM2-135M
-// layer for one token (q, k, v, o, gate, up, down in f16), the sequence of
+// layer for one token (q, k, v, o, gate, up, down), the sequence of
 // MatVec calls decode makes, to show the pool's per-call cost in context.
 func BenchmarkDecodeLayer(b *testing.B) {
-	r := &rng{15}
-	shapes := []struct{ rows, cols int }{{576, 576}, {192, 576}, {192, 576}, {576, 576}, {1536, 576}, {1536, 576}, {576, 1536}}
-	var ws []*Mat
-	var bytes int64
-	for _, s := range shapes {
-		w := randMat(r, s.rows, s.cols, F16, false)
-		ws = append(ws, w)
-		bytes += weightBytes(w)
-	}
-	x := r.vec(1536, false)
-	y := make([]float32, 1536)
-	for _, threads := range []int{1, 2} {
-		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
-			p := NewPool(threads)
-			defer p.Close()
-			b.SetBytes(bytes)
-			for b.Loop() {
-				for _, w := range ws {
-					MatVec(p, y[:w.Rows], w, x[:w.Cols])
+	for _, dt := range []DType{F16, Q8} {
+		r := &rng{15}
+		shapes := []struct{ rows, cols int }{{576, 576}, {192, 576}, {192, 576}, {576, 576}, {1536, 576}, {1536, 576}, {576, 1536}}
+		var ws []*Mat
+		var bytes int64
+		for _, s := range shapes {
+			w := benchMat(b, r, s.rows, s.cols, dt)
+			ws = append(ws, w)
+			bytes += weightBytes(w)
+		}
+		x := r.vec(1536, false)
+		y := make([]float32, 1536)
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", dt, threads), func(b *testing.B) {
+				p := NewPool(threads)
+				defer p.Close()
+				b.SetBytes(bytes)
+				for b.Loop() {
+					for _, w := range ws {
+						MatVec(p, y[:w.Rows], w, x[:w.Cols])
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -77,6 +77,23 @@ func determinismHash() string {
 			put(y[:37]...)
 		}
 	}
+	for _, special := range []bool{false, true} {
+		w := randQ8(r, 37, 203, special)
+		if !special {
+			src := randMat(r, 37, 203, F32, false)
+			q, err := QuantizeQ8(src.Rows, src.Cols, src.RowTo)
+			if err != nil {
+				panic(err)
+			}
+			w = &q
+		}
+		x := r.vec(5*203, special)
+		y := make([]float32, 5*37)
+		MatMul(p, y, w, x, 5)
+		put(y...)
+		MatVec(nil, y[:37], w, x[:203])
+		put(y[:37]...)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -1,7 +1,8 @@
 // Package kernels holds Loom's CPU compute kernels: the canonical dot
-// product, matrix-vector and matrix-matrix products over f32, f16 and bf16
-// weights, RMSNorm, RoPE, softmax, SiLU/SwiGLU, deterministic scalar math
-// (Exp, Sin, Cos), exact 16-bit float conversions and a worker pool.
+// product, matrix-vector and matrix-matrix products over f32, f16, bf16
+// and Q8 (8-bit blocks, quantized at load) weights, RMSNorm, RoPE,
+// softmax, SiLU/SwiGLU, deterministic scalar math (Exp, Sin, Cos), exact
+// 16-bit float conversions and a worker pool.
 //
 // Every kernel produces the same bits on every platform, build and thread
 // count. The rules that make this true are in DETERMINISM.md; the central

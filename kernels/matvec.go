@@ -3,18 +3,24 @@ package kernels
 import "fmt"
 
 // Row blocks: MatVec hands the pool blocks of mvBlock rows and MatMul
-// blocks of mmBlock rows, the row counts of the assembly kernels, so a
-// chunk boundary never splits a block. The split changes only which
+// blocks of mmBlock rows (mmBlockQ8 for Q8 weights), the row counts of the
+// assembly kernels, so a chunk boundary never splits a block. The split changes only which
 // goroutine computes an element, never its value.
 const (
-	mvBlock = 4
-	mmBlock = 3
+	mvBlock   = 4
+	mmBlock   = 3
+	mmBlockQ8 = 2
 )
 
 // MatVec sets y[r] = Dot(row r of w converted to float32, x) for every row
 // r of w. len(y) must be w.Rows and len(x) w.Cols, and y must not overlap
 // x or the weights. The rows are shared out over p; each y[r] is the
 // canonical dot product whatever the thread count.
+//
+// For Q8 weights x is quantized like a weight row (see QuantizeQ8) and
+// y[r] is the Q8 dot product of the two: per block an exact integer sum
+// in eight lanes, scaled and added in float32 in one fixed order (see
+// DETERMINISM.md), again whatever the thread count.
 func MatVec(p *Pool, y []float32, w *Mat, x []float32) {
 	checkMat("MatVec", w)
 	if len(y) != w.Rows || len(x) != w.Cols {
@@ -27,15 +33,20 @@ func MatVec(p *Pool, y []float32, w *Mat, x []float32) {
 // w.Cols values and y receives n rows of w.Rows values, with
 // y[t*w.Rows+r] = Dot(row r of w converted to float32, x[t*w.Cols:(t+1)*w.Cols]).
 // Every element is bit-identical to what MatVec gives for the same row and
-// vector; MatMul only reuses each weight row across vectors. y must not
-// overlap x or the weights.
+// vector; MatMul only reuses each weight row across vectors (for Q8
+// weights: the Q8 dot product, as in MatVec). y must not overlap x or the
+// weights.
 func MatMul(p *Pool, y []float32, w *Mat, x []float32, n int) {
 	checkMat("MatMul", w)
 	if n < 0 || (n > 0 && (w.Cols > len(x)/n || w.Rows > len(y)/n)) ||
 		len(x) != n*w.Cols || len(y) != n*w.Rows {
 		panic(fmt.Sprintf("kernels.MatMul: %dx%d matrix, n=%d, len(x)=%d, len(y)=%d", w.Rows, w.Cols, n, len(x), len(y)))
 	}
-	runMat(p, matJob{y: y, w: w, x: x, n: n, block: mmBlock})
+	block := mmBlock
+	if w.DType == Q8 {
+		block = mmBlockQ8
+	}
+	runMat(p, matJob{y: y, w: w, x: x, n: n, block: block})
 }
 
 func checkMat(kernel string, w *Mat) {
@@ -44,6 +55,8 @@ func checkMat(kernel string, w *Mat) {
 	}
 }
 
+// runMat shares the row blocks of j out over p. For Q8 weights it first
+// quantizes the vectors (see QuantizeQ8), once for all rows.
 func runMat(p *Pool, j matJob) {
 	rows := j.w.Rows
 	if rows == 0 || j.n == 0 {
@@ -52,6 +65,10 @@ func runMat(p *Pool, j matJob) {
 	if j.w.Cols == 0 {
 		clear(j.y) // every dot product of empty rows is +0
 		return
+	}
+	if j.w.DType == Q8 {
+		j.xq = quantizeActs(p, j.x, j.n, j.w.Cols)
+		defer q8ActsPool.Put(j.xq)
 	}
 	p.run((rows+j.block-1)/j.block, job{mat: j})
 }
@@ -63,6 +80,7 @@ type matJob struct {
 	x     []float32
 	n     int
 	block int
+	xq    *q8Acts // x quantized, for Q8 weights
 }
 
 // run computes the rows of blocks [lo, hi).
@@ -79,6 +97,9 @@ func (j *matJob) run(lo, hi int) {
 			rowsF16(y, w.U16[r0*c:r1*c], j.x)
 		case BF16:
 			rowsBF16(y, w.U16[r0*c:r1*c], j.x)
+		case Q8:
+			nb := len(j.xq.s)
+			rowsQ8(y, w.Q8[r0*nb*Q8Block:r1*nb*Q8Block], w.Scales[r0*nb:r1*nb], j.xq.q, j.xq.s)
 		}
 		return
 	}
@@ -90,6 +111,9 @@ func (j *matJob) run(lo, hi int) {
 		mulF16(y, w.Rows, w.U16[r0*c:r1*c], j.x, r1-r0, j.n)
 	case BF16:
 		mulBF16(y, w.Rows, w.U16[r0*c:r1*c], j.x, r1-r0, j.n)
+	case Q8:
+		nb := len(j.xq.s) / j.n
+		mulQ8(y, w.Rows, w.Q8[r0*nb*Q8Block:r1*nb*Q8Block], w.Scales[r0*nb:r1*nb], j.xq.q, j.xq.s, r1-r0, j.n)
 	}
 }
 

@@ -365,3 +365,68 @@ func swiglu(out, gate, up []float32) {
 	swigluAVX2(&out[0], &gate[0], &up[0], n8)
 	swigluGo(out[8*n8:], gate[8*n8:], up[8*n8:])
 }
+
+// The Q8 kernels (see the Q8 section of asmgen): nb blocks per weight row
+// (rows nb*32 bytes and nb scales apart) and per quantized vector (nb*32
+// words and nb scales apart).
+
+// dot1Q8AVX2 returns dotQ8Go(w[:nb*32], ws[:nb], x[:nb*32], xs[:nb]).
+//
+//go:noescape
+func dot1Q8AVX2(w *int8, ws *float32, x *int16, xs *float32, nb int) float32
+
+// rows4Q8AVX2 is rowsQ8Go for four rows: for i := range 4 {
+// y[i] = dotQ8Go(w[i*nb*32:][:nb*32], ws[i*nb:][:nb], x[:nb*32], xs[:nb]) }.
+//
+//go:noescape
+func rows4Q8AVX2(y *float32, w *int8, ws *float32, x *int16, xs *float32, nb int)
+
+// mm2x4Q8AVX2 is mulQ8Go for two rows and four vectors: for t := range 4 {
+// for i := range 2 { y[t*ystride+i] = dotQ8Go(row i of w, vector t of x) } }.
+//
+//go:noescape
+func mm2x4Q8AVX2(y *float32, ystride int, w *int8, ws *float32, x *int16, xs *float32, nb int)
+
+// rowsQ8 sets y[i] = dotQ8Go(row i of w, x), four rows per assembly call
+// and the rest one at a time.
+func rowsQ8(y []float32, w []int8, ws []float32, x []int16, xs []float32) {
+	nb := len(xs)
+	if !useAVX2 || nb == 0 {
+		rowsQ8Go(y, w, ws, x, xs)
+		return
+	}
+	i := 0
+	for ; i+4 <= len(y); i += 4 {
+		rows4Q8AVX2(&y[i], &w[i*nb*Q8Block], &ws[i*nb], &x[0], &xs[0], nb)
+	}
+	for ; i < len(y); i++ {
+		y[i] = dot1Q8AVX2(&w[i*nb*Q8Block], &ws[i*nb], &x[0], &xs[0], nb)
+	}
+}
+
+// mulQ8 computes y[t*ystride+i] = dotQ8Go(row i of w, vector t of x) for
+// rows rows and n vectors: blocks of two rows by four vectors in assembly,
+// then the leftover vectors and rows through rowsQ8.
+func mulQ8(y []float32, ystride int, w []int8, ws []float32, x []int16, xs []float32, rows, n int) {
+	nb := len(xs) / n
+	if !useAVX2 || nb == 0 {
+		mulQ8Go(y, ystride, w, ws, x, xs, rows, n)
+		return
+	}
+	r2, n4 := rows-rows%2, n-n%4
+	for i := 0; i < r2; i += 2 {
+		for v := 0; v < n4; v += 4 {
+			mm2x4Q8AVX2(&y[v*ystride+i], ystride, &w[i*nb*Q8Block], &ws[i*nb], &x[v*nb*Q8Block], &xs[v*nb], nb)
+		}
+	}
+	for v := range n {
+		lo := r2
+		if v >= n4 {
+			lo = 0
+		}
+		if lo < rows {
+			rowsQ8(y[v*ystride+lo:v*ystride+rows], w[lo*nb*Q8Block:rows*nb*Q8Block], ws[lo*nb:rows*nb],
+				x[v*nb*Q8Block:(v+1)*nb*Q8Block], xs[v*nb:(v+1)*nb])
+		}
+	}
+}

@@ -23,6 +23,14 @@ func mulBF16(y []float32, ystride int, w []uint16, x []float32, rows, n int) {
 	mulBF16Go(y, ystride, w, x, rows, n)
 }
 
+func rowsQ8(y []float32, w []int8, ws []float32, x []int16, xs []float32) {
+	rowsQ8Go(y, w, ws, x, xs)
+}
+
+func mulQ8(y []float32, ystride int, w []int8, ws []float32, x []int16, xs []float32, rows, n int) {
+	mulQ8Go(y, ystride, w, ws, x, xs, rows, n)
+}
+
 func softmax(x []float32) { softmaxGo(x) }
 
 func softmaxExp(x []float32, m float32) float32 { return softmaxExpGo(x, m) }

@@ -35,9 +35,11 @@ var commands = []command{
 	{"logits", "raw float32 logits of every prompt position to a file", runLogits},
 	{"generate", "generate token ids from prompt ids", runGenerate},
 	{"chat-template", "render a JSON conversation on stdin with the model's chat template", runChatTemplate},
+	{"verify", "generate and print the model, input and logits hashes that audit the run", runVerify},
 	{"pull", "download a model from the Hugging Face Hub into the shared cache", runPull},
 	{"train-tokenizer", "train a byte-level BPE tokenizer on text and chat files", runTrainTokenizer},
 	{"train", "train a small Llama-family model from scratch, deterministically", runTrain},
+	{"bench", "measure prompt and generation speed and peak memory, llama-bench style", runBench},
 }
 
 func main() {

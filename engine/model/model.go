@@ -75,6 +75,15 @@ type Options struct {
 	// a cache may hold; <= 0 means min(max_position_embeddings,
 	// DefaultContextLength). It may not exceed max_position_embeddings.
 	ContextLength int
+	// Quantize converts the weights at load: "" keeps the file's dtype,
+	// QuantizeQ8 ("q8") converts the projection matrices and the LM head
+	// to kernels.Q8 (about a quarter of float32's memory traffic, so
+	// decode is faster; logits move by quantization error). See quantize.go.
+	Quantize string
+
+	// mapped is set by Load: the weights are a read-only file mapping
+	// whose pages quantization may hand back to the OS.
+	mapped bool
 }
 
 // Model is a loaded Llama-family causal language model. Its weights are
@@ -144,6 +153,7 @@ type tensorSource interface {
 // shards of model.safetensors.index.json), memory-mapped. Close releases
 // the mapping.
 func Load(dir string, opts Options) (*Model, error) {
+	opts.mapped = true
 	m, err := load(os.DirFS(dir), func() (*safetensors.Set, error) { return safetensors.OpenDir(dir) }, opts)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", dir, err)
@@ -226,8 +236,14 @@ func build(cfg *config.Config, src tensorSource, opts Options) (*Model, error) {
 	if threads > MaxThreads {
 		return nil, fmt.Errorf("%d threads (at most %d): %w", threads, MaxThreads, ErrUnsupported)
 	}
+	if err := checkQuantize(opts.Quantize); err != nil {
+		return nil, err
+	}
 	m := &Model{cfg: cfg, d: d, invFreq: inv, ctxLen: ctxLen}
 	if err := m.loadWeights(src); err != nil {
+		return nil, err
+	}
+	if err := m.quantize(opts.Quantize, opts.mapped); err != nil {
 		return nil, err
 	}
 	m.pool = kernels.NewPool(threads)
