@@ -3,9 +3,10 @@ GO ?= go
 
 .PHONY: test vet gotest fmt-check
 
-## test: everything CI checks: formatting, vet, the Go tests, then real
-## Godot 4.6.3 running the GDScript suite and the exported demo.
-test: fmt-check vet gotest godot-test
+## test: everything CI checks: formatting, vet, the Go tests, the same
+## audit hashes on the fast determinism targets, then real Godot 4.6.3
+## running the GDScript suite and the exported demo.
+test: fmt-check vet gotest determinism-fast godot-test
 
 fmt-check:
 	@out=$$(git ls-files '*.go' | xargs -r gofmt -l); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
