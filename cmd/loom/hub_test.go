@@ -37,6 +37,14 @@ func TestRunRepoIDOffline(t *testing.T) {
 	requireOK(t, cached)
 	assert.Equal(t, local.stdout, cached.stdout)
 
+	// verify (and so the audit hashes) reads the same files through the cache.
+	vargs := []string{"--prompt", "Hello", "--greedy", "--max-tokens", "4"}
+	vLocal := loom(t, "", append([]string{"verify", tinyChat}, vargs...)...)
+	requireOK(t, vLocal)
+	vCached := loomEnv(t, env, "", append([]string{"verify", "loom/tiny-chat"}, vargs...)...)
+	requireOK(t, vCached)
+	assert.Equal(t, vLocal.stdout, vCached.stdout)
+
 	// Not cached and offline: one line that says so.
 	missing := loomEnv(t, env, "", "run", "loom/not-there", "Hello")
 	requireFailure(t, missing, 1)

@@ -75,7 +75,10 @@ func runVerify(args []string, s stdio) error {
 	if *greedy {
 		so = sample.Options{} // the zero value is greedy, without penalties
 	}
-	dir := pos[0]
+	dir, err := modelDir(pos[0], s)
+	if err != nil {
+		return err
+	}
 	in := audit.Input{Prompt: *prompt, Chat: *useChat, System: *system, MaxTokens: *maxTokens, Sample: so, Quantize: *quant}
 	if *list != "" {
 		if in.IDs, err = parseIDs(*list); err != nil {
