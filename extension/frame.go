@@ -72,6 +72,7 @@ const (
 	errOK               = 0
 	errFailed           = 1
 	errUnconfigured     = 3
+	errUnauthorized     = 4
 	errFileNotFound     = 7
 	errFileUnrecognized = 15
 	errFileCorrupt      = 16

@@ -1,44 +1,61 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/loomai/loom/engine/config"
 	"github.com/loomai/loom/engine/safetensors"
 	"github.com/loomai/loom/engine/tokenizer"
 	"github.com/loomai/loom/extension/dialogue"
 	"github.com/loomai/loom/extension/gd"
+	"github.com/loomai/loom/hub"
 )
 
-// loomModel is the Go side of a LoomModel resource: a model folder and,
-// once loaded, the dialogue.Model every LoomNPC using this resource shares.
-// Resource loaders create and configure resources on their own threads, so
-// the fields are guarded by mu.
+// loomModel is the Go side of a LoomModel resource: a model folder (or a
+// Hugging Face repo id) and, once loaded, the dialogue.Model every LoomNPC
+// using this resource shares. Resource loaders create and configure
+// resources on their own threads, so the fields are guarded by mu.
 type loomModel struct {
 	owner gd.Object
 
 	mu            sync.Mutex
 	path          string
-	threads       int // <= 0: leave the game one core
-	contextLength int // <= 0: the model's own, capped at 4096
+	modelID       string // used when path is empty
+	cacheDir      string // "": defaultCacheDir
+	threads       int    // <= 0: leave the game one core
+	contextLength int    // <= 0: the model's own, capped at 4096
 	model         *dialogue.Model
 	loading       *loadJob
 	events        []event
+	progress      *[2]int64 // download_progress not yet emitted
+	progressWoke  time.Time // when a progress report last woke the frame
 	freed         bool
 }
 
 // loadJob is a load in progress; done is closed when it ends.
 type loadJob struct {
+	ctx      context.Context
 	done     chan struct{}
+	cancel   context.CancelFunc // stops a download when the resource is freed
 	finished bool
 	model    *dialogue.Model
 	err      error
 }
+
+// defaultCacheDir is where model_id downloads go unless cache_dir says
+// otherwise: the game's own user folder, in the Hugging Face cache layout.
+const defaultCacheDir = "user://huggingface/hub"
+
+// progressEvery throttles download_progress: a report wakes the frame
+// callback at most this often, besides the end of every file.
+const progressEvery = 100 * time.Millisecond
 
 func newLoomModel(owner gd.Object) gd.Instance { return &loomModel{owner: owner} }
 
@@ -52,6 +69,16 @@ func modelClass() *gd.Class {
 				Param: gd.Param{Name: "model_path", Type: gd.TypeString, Hint: gd.HintDir},
 				Get:   func(i gd.Instance) any { return self(i).get(func(l *loomModel) any { return l.path }) },
 				Set:   func(i gd.Instance, v any) { self(i).set(func(l *loomModel) { l.path = v.(string) }) },
+			},
+			{
+				Param: gd.Param{Name: "model_id", Type: gd.TypeString, Hint: gd.HintPlaceholderText, HintString: "org/name or org/name@revision"},
+				Get:   func(i gd.Instance) any { return self(i).get(func(l *loomModel) any { return l.modelID }) },
+				Set:   func(i gd.Instance, v any) { self(i).set(func(l *loomModel) { l.modelID = v.(string) }) },
+			},
+			{
+				Param: gd.Param{Name: "cache_dir", Type: gd.TypeString, Hint: gd.HintPlaceholderText, HintString: defaultCacheDir},
+				Get:   func(i gd.Instance) any { return self(i).get(func(l *loomModel) any { return l.cacheDir }) },
+				Set:   func(i gd.Instance, v any) { self(i).set(func(l *loomModel) { l.cacheDir = v.(string) }) },
 			},
 			{
 				Param: gd.Param{Name: "threads", Type: gd.TypeInt, Hint: gd.HintRange, HintString: fmt.Sprintf("0,%d,1", runtime.NumCPU())},
@@ -86,6 +113,7 @@ func modelClass() *gd.Class {
 		Signals: []gd.Signal{
 			{Name: "loaded"},
 			{Name: "load_failed", Args: []gd.Param{{Name: "message", Type: gd.TypeString}}},
+			{Name: "download_progress", Args: []gd.Param{{Name: "downloaded_bytes", Type: gd.TypeInt}, {Name: "total_bytes", Type: gd.TypeInt}}},
 		},
 	}
 }
@@ -121,8 +149,11 @@ func (l *loomModel) Free() {
 	l.freed = true
 	m := l.model
 	l.model = nil
-	if lj := l.loading; lj != nil && lj.finished && lj.model != nil {
-		lj.model.Close()
+	if lj := l.loading; lj != nil {
+		lj.cancel()
+		if lj.finished && lj.model != nil {
+			lj.model.Close()
+		}
 	}
 	l.mu.Unlock()
 	if m != nil {
@@ -130,37 +161,94 @@ func (l *loomModel) Free() {
 	}
 }
 
-// source is where a model_path points: an OS folder, or a res:// folder
-// read through FileAccess (works inside an exported .pck).
+// source is where a model comes from: an OS folder, a res:// folder read
+// through FileAccess (works inside an exported .pck), or a Hugging Face
+// repo id resolved through the cache in hub.CacheDir.
 type source struct {
 	dir  string
 	res  string
+	repo string
+	hub  hub.Options
 	opts dialogue.Options
 }
 
-// source resolves model_path; l.mu must be held.
+// source resolves model_path, else model_id; l.mu must be held.
 func (l *loomModel) source() (source, int, error) {
 	path, o := l.path, dialogue.Options{Threads: l.threads, ContextLength: l.contextLength}
 	switch {
+	case path == "" && l.modelID != "":
+		return l.hubSource(o)
 	case path == "":
-		return source{}, errUnconfigured, errors.New("model_path is empty: set it to the model's folder")
+		return source{}, errUnconfigured, errors.New("model_path and model_id are empty: set model_path to the model's folder or model_id to a Hugging Face repo id")
 	case strings.HasPrefix(path, "res://"):
 		return source{res: path, opts: o}, errOK, nil
-	case strings.HasPrefix(path, "user://"):
-		dir, err := gd.GlobalizePath(path)
+	case strings.HasPrefix(path, "user://"), filepath.IsAbs(path):
+		dir, err := osPath("model_path", path)
 		if err != nil {
 			return source{}, errFailed, err
 		}
 		return source{dir: dir, opts: o}, errOK, nil
-	case filepath.IsAbs(path):
-		return source{dir: path, opts: o}, errOK, nil
 	}
 	return source{}, errInvalidParameter, fmt.Errorf("model_path %q must start with res://, user:// or be an absolute path", path)
 }
 
-func (s source) load() (*dialogue.Model, error) {
-	if s.res != "" {
+// hubSource resolves model_id and cache_dir, with the endpoint, token and
+// offline mode from the environment (hub.FromEnv); l.mu must be held.
+func (l *loomModel) hubSource(o dialogue.Options) (source, int, error) {
+	if _, _, err := hub.ParseRepoID(l.modelID); err != nil {
+		return source{}, errInvalidParameter, fmt.Errorf("model_id: %w", err)
+	}
+	cache := l.cacheDir
+	if cache == "" {
+		cache = defaultCacheDir
+	}
+	dir, err := osPath("cache_dir", cache)
+	if err != nil {
+		return source{}, errInvalidParameter, err
+	}
+	opts, err := hub.FromEnv()
+	if err != nil {
+		return source{}, errFailed, err
+	}
+	opts.CacheDir = dir
+	return source{repo: l.modelID, hub: opts, opts: o}, errOK, nil
+}
+
+// osPath turns a user:// or absolute path into an OS path; what names the
+// property in errors.
+func osPath(what, path string) (string, error) {
+	switch {
+	case strings.HasPrefix(path, "user://"):
+		return gd.GlobalizePath(path)
+	case filepath.IsAbs(path):
+		return path, nil
+	}
+	return "", fmt.Errorf("%s %q must start with user:// or be an absolute path", what, path)
+}
+
+// load loads the model, downloading a repo's missing files first;
+// progress gets the bytes downloaded and announced so far, over all files.
+func (s source) load(ctx context.Context, progress func(downloaded, total int64)) (*dialogue.Model, error) {
+	switch {
+	case s.res != "":
 		return dialogue.LoadFS(gd.FS(s.res), s.res, s.opts)
+	case s.repo != "":
+		files := map[string][2]int64{} // file -> downloaded, total
+		opts := s.hub
+		opts.Progress = func(file string, downloaded, total int64) {
+			files[file] = [2]int64{downloaded, total}
+			var sum [2]int64
+			for _, f := range files {
+				sum[0] += f[0]
+				sum[1] += f[1]
+			}
+			progress(sum[0], sum[1])
+		}
+		dir, err := hub.Resolve(ctx, s.repo, opts)
+		if err != nil {
+			return nil, err
+		}
+		return dialogue.Load(dir, s.opts)
 	}
 	return dialogue.Load(s.dir, s.opts)
 }
@@ -168,8 +256,13 @@ func (s source) load() (*dialogue.Model, error) {
 // errorCode maps a load error to Godot's Error.
 func errorCode(err error) int {
 	switch {
-	case errors.Is(err, dialogue.ErrNoModel):
+	case errors.Is(err, dialogue.ErrNoModel), errors.Is(err, hub.ErrNotCached), errors.Is(err, hub.ErrRepoNotFound),
+		errors.Is(err, hub.ErrRevisionNotFound), errors.Is(err, hub.ErrEntryNotFound):
 		return errFileNotFound
+	case errors.Is(err, hub.ErrUnauthorized):
+		return errUnauthorized
+	case errors.Is(err, hub.ErrChecksum):
+		return errFileCorrupt
 	case errors.Is(err, config.ErrUnsupportedArch):
 		return errFileUnrecognized
 	case errors.Is(err, safetensors.ErrMalformed), errors.Is(err, tokenizer.ErrMalformed):
@@ -178,9 +271,9 @@ func errorCode(err error) int {
 	return errFailed
 }
 
-// load starts loading (or, blocking, loads) model_path. The result is
-// announced with loaded or load_failed on the next frame. A load already in
-// progress is not started twice; load_blocking waits for it.
+// load starts loading (or, blocking, loads) model_path or model_id. The
+// result is announced with loaded or load_failed on the next frame. A load
+// already in progress is not started twice; load_blocking waits for it.
 func (l *loomModel) load(blocking bool) int {
 	l.mu.Lock()
 	lj := l.loading
@@ -193,7 +286,8 @@ func (l *loomModel) load(blocking bool) int {
 			l.failed(err)
 			return code
 		}
-		lj = &loadJob{done: make(chan struct{})}
+		ctx, cancel := context.WithCancel(context.Background())
+		lj = &loadJob{ctx: ctx, done: make(chan struct{}), cancel: cancel}
 		l.loading = lj
 		l.mu.Unlock()
 		if !blocking {
@@ -218,7 +312,8 @@ func (l *loomModel) load(blocking bool) int {
 // run loads on the calling goroutine and hands the result to the next
 // frame.
 func (l *loomModel) run(lj *loadJob, src source) {
-	m, err := src.load()
+	m, err := src.load(lj.ctx, l.downloaded)
+	lj.cancel() // release the context
 	l.mu.Lock()
 	lj.model, lj.err, lj.finished = m, err, true
 	freed := l.freed
@@ -231,6 +326,23 @@ func (l *loomModel) run(lj *loadJob, src source) {
 		return
 	}
 	wake(l)
+}
+
+// downloaded records download progress for the next frame, waking it at
+// most every progressEvery, and whenever the bytes announced so far are all
+// there (the end of each file), so the last report is always emitted.
+func (l *loomModel) downloaded(done, total int64) {
+	l.mu.Lock()
+	l.progress = &[2]int64{done, total}
+	now := time.Now()
+	due := done == total || now.Sub(l.progressWoke) >= progressEvery
+	if due {
+		l.progressWoke = now
+	}
+	l.mu.Unlock()
+	if due {
+		wake(l)
+	}
 }
 
 // apply installs a finished load and queues its signal.
@@ -268,9 +380,14 @@ func (l *loomModel) failed(err error) {
 func (l *loomModel) tick() bool {
 	l.apply()
 	l.mu.Lock()
-	events, freed := l.events, l.freed
-	l.events = nil
+	events, progress, freed := l.events, l.progress, l.freed
+	l.events, l.progress = nil, nil
 	l.mu.Unlock()
+	if progress != nil {
+		// Progress comes before loaded or load_failed, which apply queued
+		// only after the download ended.
+		events = append([]event{{"download_progress", []any{progress[0], progress[1]}}}, events...)
+	}
 	if freed || len(events) == 0 {
 		return false
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/loomai/loom/engine/config"
 	"github.com/loomai/loom/engine/safetensors"
 	"github.com/loomai/loom/extension/dialogue"
+	"github.com/loomai/loom/hub"
 )
 
 // model_path forms that need no Godot call to classify.
@@ -52,8 +53,53 @@ func TestErrorCode(t *testing.T) {
 		{fmt.Errorf("load: %w", dialogue.ErrNoModel), errFileNotFound},
 		{fmt.Errorf("config: %w", config.ErrUnsupportedArch), errFileUnrecognized},
 		{fmt.Errorf("weights: %w", safetensors.ErrMalformed), errFileCorrupt},
+		{fmt.Errorf("resolve: %w", hub.ErrNotCached), errFileNotFound},
+		{fmt.Errorf("resolve: %w", hub.ErrRepoNotFound), errFileNotFound},
+		{fmt.Errorf("resolve: %w", hub.ErrUnauthorized), errUnauthorized},
+		{fmt.Errorf("download: %w", hub.ErrChecksum), errFileCorrupt},
 		{errors.New("disk on fire"), errFailed},
 	} {
 		assert.Equal(t, tc.want, errorCode(tc.err), tc.err.Error())
+	}
+}
+
+// model_id forms with an absolute cache_dir (user:// needs Godot), and the
+// environment variables huggingface_hub reads, which still apply.
+func TestHubSource(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("HF_ENDPOINT", "http://127.0.0.1:9/")
+	t.Setenv("HF_TOKEN", "hf_secret")
+	t.Setenv("HF_HUB_OFFLINE", "1")
+	for _, tc := range []struct {
+		name            string
+		path, id, cache string
+		wantRepo        string
+		wantCode        int
+	}{
+		{"repo id", "", "HuggingFaceTB/SmolLM2-360M-Instruct", cache, "HuggingFaceTB/SmolLM2-360M-Instruct", errOK},
+		{"revision", "", "loom/tiny-chat@v1", cache, "loom/tiny-chat@v1", errOK},
+		{"model_path wins", "res://models/wizard", "loom/tiny-chat", cache, "", errOK},
+		{"not a repo id", "", "tiny chat", cache, "", errInvalidParameter},
+		{"relative cache_dir", "", "loom/tiny-chat", "cache", "", errInvalidParameter},
+		{"res:// cache_dir", "", "loom/tiny-chat", "res://cache", "", errInvalidParameter},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &loomModel{path: tc.path, modelID: tc.id, cacheDir: tc.cache}
+			src, code, err := l.source()
+			assert.Equal(t, tc.wantCode, code)
+			if tc.wantCode != errOK {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantRepo, src.repo)
+			if tc.wantRepo == "" {
+				return
+			}
+			assert.Equal(t, cache, src.hub.CacheDir)
+			assert.Equal(t, "http://127.0.0.1:9", src.hub.Endpoint)
+			assert.Equal(t, "hf_secret", src.hub.Token)
+			assert.True(t, src.hub.Offline)
+		})
 	}
 }

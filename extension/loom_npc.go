@@ -52,6 +52,7 @@ type loomNPC struct {
 	userTurn *string // the user's line of the say() in progress; nil for generate()
 	reply    strings.Builder
 	events   []event
+	audit    *dialogue.Audit // of the last generation that ended on its own; nil if none
 }
 
 func newLoomNPC(owner gd.Object) gd.Instance {
@@ -126,6 +127,7 @@ func npcClass() *gd.Class {
 				Fn: func(i gd.Instance, a gd.Args) any { return self(i).setHistory(a.Array(0)) },
 			},
 			{Name: "clear_history", Fn: func(i gd.Instance, _ gd.Args) any { self(i).history = nil; return nil }},
+			{Name: "get_last_audit", Return: &gd.Param{Type: gd.TypeDictionary}, Fn: func(i gd.Instance, _ gd.Args) any { return self(i).lastAudit() }},
 		},
 		Signals: []gd.Signal{
 			{Name: "generation_started"},
@@ -195,7 +197,9 @@ func (n *loomNPC) sampling() (sample.Options, error) {
 		if _, err := rand.Read(b[:]); err != nil {
 			return sample.Options{}, err
 		}
-		seed = binary.LittleEndian.Uint64(b[:])
+		// 63 bits, so that the seed get_last_audit reports fits the seed
+		// property and repeats the reply.
+		seed = binary.LittleEndian.Uint64(b[:]) >> 1
 	}
 	o := sample.Options{
 		Temperature: float32(n.temperature), TopK: int(max(0, min(n.topK, 1<<30))), TopP: float32(n.topP), MinP: float32(n.minP),
@@ -242,6 +246,7 @@ func (n *loomNPC) start(user *string, prompt string) int {
 		n.session = m.NewSession()
 	}
 	n.job = n.session.Start(r)
+	n.audit = nil
 	n.userTurn = user
 	n.reply.Reset()
 	n.events = append(n.events, event{signal: "generation_started"})
@@ -306,6 +311,8 @@ func (n *loomNPC) tick() bool {
 		err := res.Err
 		if err != nil {
 			gd.PrintError("LoomNPC", err.Error())
+		} else {
+			n.audit = &res.Audit
 		}
 		n.finish(err)
 		return true
@@ -343,4 +350,17 @@ func (n *loomNPC) setHistory(items []any) int {
 	}
 	n.history = msgs
 	return errOK
+}
+
+// lastAudit describes the last generation that ended on its own (not
+// stopped, not failed) for get_last_audit(); empty when there is none.
+func (n *loomNPC) lastAudit() map[string]any {
+	a := n.audit
+	if a == nil {
+		return map[string]any{}
+	}
+	return map[string]any{
+		"model_sha256": a.ModelSHA256, "input_sha256": a.InputSHA256, "ids": a.IDs,
+		"logits_sha256": a.LogitsSHA256, "text": a.Text, "prompt_ids": a.PromptIDs, "seed": int64(a.Seed),
+	}
 }

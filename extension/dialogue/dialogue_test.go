@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loomai/loom/engine/audit"
 	"github.com/loomai/loom/engine/chat"
 	"github.com/loomai/loom/engine/generate"
 	"github.com/loomai/loom/engine/sample"
@@ -87,6 +88,51 @@ func TestChatMatchesTransformers(t *testing.T) {
 			assert.Equal(t, len(g.PromptIDs), res.Stats.PromptTokens)
 			assert.Equal(t, len(g.GreedyIDs), res.Stats.GeneratedTokens)
 			assert.Equal(t, generate.StopMaxTokens, res.Stats.StopReason)
+		})
+	}
+}
+
+// coreutilsModelSHA256 is tiny-chat's model_sha256 as computed with
+// coreutils by engine/audit/testdata/golden.sh.
+func coreutilsModelSHA256(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "engine", "audit", "testdata", "golden.txt"))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(data), "\n") {
+		if sum, ok := strings.CutPrefix(line, "model:tiny-chat "); ok {
+			return sum
+		}
+	}
+	t.Fatal("golden.txt has no model:tiny-chat line")
+	return ""
+}
+
+// A generation's audit names the model by the hash coreutils gives for its
+// files, the prompt and the reply by transformers' ids and text, and the
+// input by audit.Input over the prompt ids (what `loom verify --ids` hashes).
+func TestAuditMatchesReferences(t *testing.T) {
+	g := loadGolden(t)
+	modelSum := coreutilsModelSHA256(t)
+	for _, tc := range []struct {
+		name string
+		load func() (*Model, error)
+	}{
+		{"os folder", func() (*Model, error) { return Load(tinyChat, Options{}) }},
+		{"fs.FS", func() (*Model, error) { return LoadFS(os.DirFS(tinyChat), "tiny-chat", Options{}) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := tc.load()
+			require.NoError(t, err)
+			defer m.Close()
+			_, res := run(t, m.NewSession(), greedy(g.Messages, len(g.GreedyIDs)))
+			require.NoError(t, res.Err)
+			a := res.Audit
+			assert.Equal(t, modelSum, a.ModelSHA256)
+			assert.Equal(t, g.PromptIDs, a.PromptIDs)
+			assert.Equal(t, g.GreedyIDs, a.IDs)
+			assert.Equal(t, g.GreedyText, a.Text)
+			assert.Equal(t, audit.Input{IDs: g.PromptIDs, MaxTokens: len(g.GreedyIDs)}.SHA256(), a.InputSHA256)
+			assert.Len(t, a.LogitsSHA256, 64)
 		})
 	}
 }
@@ -185,6 +231,7 @@ func TestContinuedEqualsRestored(t *testing.T) {
 	require.NoError(t, restored.Err)
 	assert.Equal(t, restored.Text, continued.Text)
 	assert.NotEmpty(t, restored.Text)
+	assert.Equal(t, restored.Audit, continued.Audit, "the audit covers the whole prompt, cached or not, and every logit")
 }
 
 func TestReusable(t *testing.T) {
@@ -252,6 +299,7 @@ func TestCancelAndClose(t *testing.T) {
 	res := j.Result()
 	assert.ErrorIs(t, res.Err, context.Canceled)
 	assert.Equal(t, generate.StopCancelled, res.Stats.StopReason)
+	assert.Zero(t, res.Audit, "a cancelled job has no audit")
 
 	_, after := run(t, s, Request{Prompt: "x", MaxTokens: 1})
 	assert.True(t, errors.Is(after.Err, ErrClosed), "a closed model takes no new jobs: %v", after.Err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/loomai/loom/engine/audit"
 	"github.com/loomai/loom/engine/generate"
 )
 
@@ -30,6 +31,41 @@ type Result struct {
 	// Err is nil when generation ended normally (EOS, stop string, token
 	// limit, full context); it wraps context.Canceled after Cancel.
 	Err error
+	// Audit identifies the generation; it is set only when Err is nil.
+	Audit Audit
+}
+
+// Audit is what `loom verify` prints for a generation, so that two runs
+// (two players' machines, a replay, a bug report) can be compared, plus
+// what verify needs to repeat it. The prompt is identified by its token
+// ids, the conversation exactly as the model read it (chat template,
+// history and system prompt included): InputSHA256 equals verify's for
+// `--ids PromptIDs` with the same max tokens and sampler settings.
+type Audit struct {
+	// ModelSHA256 is audit.ModelSHA256 of the model's files.
+	ModelSHA256 string
+	// InputSHA256 is audit.Input{IDs, MaxTokens, StopStrings, Sample}'s
+	// hash; StopStrings are the effective ones (the transcript's "\nUser:"
+	// included), which verify has no flag for.
+	InputSHA256 string
+	// PromptIDs is the whole prompt, cached part included.
+	PromptIDs []int
+	// IDs are the generated token ids, a final EOS included.
+	IDs []int
+	// LogitsSHA256 is audit.LogitsHash over every step's logits.
+	LogitsSHA256 string
+	// Text is the generated text.
+	Text string
+	// Seed is the sampler's seed.
+	Seed uint64
+}
+
+// newAudit fills an Audit once a generation ended normally.
+func newAudit(modelSum string, in audit.Input, ids []int, logits *audit.LogitsHash, text string) Audit {
+	return Audit{
+		ModelSHA256: modelSum, InputSHA256: in.SHA256(), PromptIDs: in.IDs, IDs: ids,
+		LogitsSHA256: logits.Sum(), Text: text, Seed: in.Sample.Seed,
+	}
 }
 
 // Cancel asks the job to stop; it ends within one token. Pieces already

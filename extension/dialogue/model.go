@@ -21,6 +21,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/loomai/loom/engine/audit"
 	"github.com/loomai/loom/engine/config"
 	"github.com/loomai/loom/engine/model"
 	"github.com/loomai/loom/engine/tokenizer"
@@ -67,13 +68,16 @@ type Model struct {
 	tok      *tokenizer.Tokenizer
 	eos      []int
 	template string
+	sha256   string // audit.ModelSHA256 of the files loaded
 
 	mu      sync.Mutex
 	running int  // jobs started and not finished
 	closing bool // Close was called; the last job closes m
 }
 
-// Load loads the model in an OS folder; weights are memory-mapped.
+// Load loads the model in an OS folder; weights are memory-mapped. It also
+// hashes the model's files (audit.ModelSHA256) for the audits of its
+// generations: one extra read of the weights at SHA-256 speed.
 func Load(dir string, o Options) (*Model, error) {
 	st, err := os.Stat(dir)
 	if err != nil || !st.IsDir() {
@@ -88,7 +92,7 @@ func Load(dir string, o Options) (*Model, error) {
 
 // LoadFS loads the model at the root of fsys (a Godot res:// folder read
 // through FileAccess, which is how a model inside an exported .pck is read);
-// weights are read into memory.
+// weights are read into memory. The model's files are hashed as in Load.
 func LoadFS(fsys fs.FS, name string, o Options) (*Model, error) {
 	if err := checkFolder(fsys, name); err != nil {
 		return nil, err
@@ -129,9 +133,14 @@ func load(fsys fs.FS, loadModel func() (*model.Model, error), name string) (*Mod
 	if err != nil {
 		return nil, err
 	}
+	sum, err := audit.ModelSHA256(fsys)
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
 	eos = append(eos, m.Config().EOSTokenIDs...)
 	slices.Sort(eos)
-	return &Model{m: m, tok: tok, eos: slices.Compact(eos), template: tok.ChatTemplate()}, nil
+	return &Model{m: m, tok: tok, eos: slices.Compact(eos), template: tok.ChatTemplate(), sha256: sum}, nil
 }
 
 // Info describes the model.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/loomai/loom/engine/audit"
 	"github.com/loomai/loom/engine/chat"
 	"github.com/loomai/loom/engine/generate"
 	"github.com/loomai/loom/engine/model"
@@ -102,7 +103,8 @@ func (s *Session) run(j *Job, r Request) {
 	}
 	keep := reusable(s.tokens, prompt, r.Sample)
 	s.cache.Truncate(keep)
-	o := generate.Options{MaxTokens: r.MaxTokens, StopStrings: stops, EOSTokenIDs: s.model.eos, Sample: r.Sample}
+	logits := audit.NewLogitsHash()
+	o := generate.Options{MaxTokens: r.MaxTokens, StopStrings: stops, EOSTokenIDs: s.model.eos, Sample: r.Sample, OnLogits: logits.Add}
 	var ids []int
 	var text strings.Builder
 	since := time.Now()
@@ -124,6 +126,10 @@ func (s *Session) run(j *Job, r Request) {
 		return nil
 	})
 	res.Text = text.String()
+	if res.Err == nil {
+		in := audit.Input{IDs: prompt, MaxTokens: r.MaxTokens, StopStrings: stops, Sample: r.Sample}
+		res.Audit = newAudit(s.model.sha256, in, ids, logits, res.Text)
+	}
 	// The cache now holds a prefix of prompt+ids (Run never feeds the
 	// last sampled token back); remember which.
 	all := append(slices.Clip(prompt), ids...)

@@ -30,6 +30,8 @@ const (
 	HintDir          PropertyHint = 14
 	HintResourceType PropertyHint = 17
 	HintMultiline    PropertyHint = 18
+	// HintPlaceholderText shows HintString greyed out in an empty field.
+	HintPlaceholderText PropertyHint = 20
 )
 
 const (

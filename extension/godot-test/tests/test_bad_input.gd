@@ -60,7 +60,7 @@ func _bad_models() -> void:
 		[BAD + "/corrupt", ERR_FILE_CORRUPT, "safetensors"],
 		[BAD + "/truncated", ERR_FILE_CORRUPT, "safetensors"],
 		[BAD + "/unknown_arch", ERR_FILE_UNRECOGNIZED, "GPT2LMHeadModel"],
-		["", ERR_UNCONFIGURED, "model_path is empty"],
+		["", ERR_UNCONFIGURED, "model_path and model_id are empty"],
 		["models/relative", ERR_INVALID_PARAMETER, "must start with res://"],
 	]
 	for c in cases:
