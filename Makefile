@@ -27,9 +27,11 @@ determinism-fast:
 	GO=$(GO) ci/determinism.sh --fast
 
 ## determinism: the same plus linux/arm64 and android/arm64 under qemu,
-## windows/amd64 under Wine and a SmolLM2-135M-shaped model (slow; root).
+## windows/amd64 under Wine and a SmolLM2-135M-shaped model, then the same
+## reply and audit hashes from Loom in amd64 and arm64 Godot (slow; root).
 determinism:
 	GO=$(GO) ci/determinism.sh
+	GO=$(GO) ci/godot/arm64_test.sh
 
 ## Godot: the GDExtension, the addon, the demo and the Godot test suite
 ## (ci/godot/). Godot 4.6.3 comes from a cached Debian sid root
