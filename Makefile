@@ -69,3 +69,4 @@ godot-test: addon
 	ci/godot/provision.sh
 	ci/godot/test.sh
 	ci/godot/export_test.sh $(DEMO_MODEL)
+	ci/godot/presets_test.sh $(DEMO_MODEL)
