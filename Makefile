@@ -37,9 +37,16 @@ determinism:
 ## (ci/godot/). Godot 4.6.3 comes from a cached Debian sid root
 ## (ci/godot/provision.sh, LOOM_GODOT_ROOT, default /var/cache/loom/godot).
 
-# DEMO_MODEL is the model the demo's wizard speaks with (copied to
-# demo_project/models/wizard); the one place to change it.
-DEMO_MODEL ?= testdata/models/tiny-chat
+# DEMO_MODEL is the model the demo's wizard speaks with: Eldric, the
+# Loom-trained wizard (ci/demo-model/) bundled in demo_project/models/wizard.
+# Another model folder is copied over it; the one place to change it.
+DEMO_MODEL ?= demo_project/models/wizard
+
+.PHONY: run
+
+## run: talk to the bundled wizard from the command line.
+run:
+	$(GO) run ./cmd/loom run --chat $(DEMO_MODEL) "Greetings, wizard! Who are you?" --temp 0.7 --seed 1 --max-tokens 80
 
 .PHONY: addon addon-all demo godot-test
 

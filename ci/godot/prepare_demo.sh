@@ -15,5 +15,9 @@ mkdir -p "$DEMO/addons"
 cp -rL "$REPO/addons/loom" "$DEMO/addons/loom"
 # golden.json, where the model has one, lets the export test check the
 # packed model's answer against transformers.
-"$REPO/ci/godot/copy_model.sh" "$MODEL" "$DEMO/models/wizard"
+# The bundled wizard already lives in models/wizard; any other model is
+# copied over it (the copy starts by emptying the destination).
+if [ "$(cd "$MODEL" && pwd -P)" != "$(mkdir -p "$DEMO/models/wizard" && cd "$DEMO/models/wizard" && pwd -P)" ]; then
+	"$REPO/ci/godot/copy_model.sh" "$MODEL" "$DEMO/models/wizard"
+fi
 "$REPO/ci/godot/import.sh" "$DEMO"
