@@ -48,7 +48,13 @@ DEMO_MODEL ?= demo_project/models/wizard
 run:
 	$(GO) run ./cmd/loom run --chat $(DEMO_MODEL) "Greetings, wizard! Who are you?" --temp 0.7 --seed 1 --max-tokens 80
 
-.PHONY: addon addon-all demo godot-test
+.PHONY: addon addon-all demo godot-test frame-impact
+
+## frame-impact: two NPCs generating must grow the p99 gap between frames by
+## at most 2 ms over the idle baseline (run on a quiet machine).
+frame-impact: addon
+	ci/godot/provision.sh
+	ci/godot/test.sh frame_impact
 
 ## addon: build the GDExtension for this machine into addons/loom/bin.
 addon:
@@ -72,8 +78,11 @@ demo: addon
 ## godot-test: provision Godot, build the addon, run the GDScript suite
 ## headless (and the editor plugin and class reference checks), then export
 ## the demo for Linux and check the exported game answers from its .pck.
+# The frame-impact test runs here as a regression guard with an 8 ms
+# budget for p99 frame-gap growth; `make frame-impact` checks the 2 ms
+# acceptance budget, which needs a quiet machine.
 godot-test: addon
 	ci/godot/provision.sh
-	ci/godot/test.sh
+	LOOM_FRAME_BUDGET_US=8000 ci/godot/test.sh
 	ci/godot/export_test.sh $(DEMO_MODEL)
 	ci/godot/presets_test.sh $(DEMO_MODEL)
