@@ -80,7 +80,10 @@ func runBench(args []string, s stdio) error {
 	case *format != "md" && *format != "json":
 		return usagef("-o must be md or json")
 	}
-	dir := pos[0]
+	dir, err := modelDir(pos[0], s)
+	if err != nil {
+		return err
+	}
 
 	start := time.Now()
 	m, err := model.Load(dir, model.Options{Threads: *threads, ContextLength: max(*prompt, *gen), Quantize: *quant})

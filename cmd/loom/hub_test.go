@@ -45,6 +45,10 @@ func TestRunRepoIDOffline(t *testing.T) {
 	requireOK(t, vCached)
 	assert.Equal(t, vLocal.stdout, vCached.stdout)
 
+	// bench loads the model through the cache as well.
+	bench := loomEnv(t, env, "", "bench", "loom/tiny-chat", "-p", "4", "-n", "2", "-r", "1", "-t", "1")
+	requireOK(t, bench)
+
 	// Not cached and offline: one line that says so.
 	missing := loomEnv(t, env, "", "run", "loom/not-there", "Hello")
 	requireFailure(t, missing, 1)
