@@ -287,7 +287,7 @@ func goCreateInstance(classHandle C.uintptr_t, notify C.GDExtensionBool) (obj un
 	instances.byHandle[h] = ir
 	instances.byObject[o] = ir
 	instances.Unlock()
-	C.loom_gd_object_set_instance(C.GDExtensionObjectPtr(obj), stringName(rec.def.Name), C.GDExtensionClassInstancePtr(handlePtr(h)))
+	C.loom_gd_object_set_instance(C.GDExtensionObjectPtr(obj), stringName(rec.def.Name), C.uintptr_t(h))
 	if notify != 0 {
 		o.notify(notifyPostInit)
 	}

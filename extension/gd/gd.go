@@ -165,7 +165,9 @@ func stringName(s string) C.GDExtensionConstStringNamePtr {
 	return C.GDExtensionConstStringNamePtr(p)
 }
 
-// handlePtr turns a registry handle into the opaque pointer Godot stores.
+// handlePtr turns the address of a Godot object, held as an integer, into
+// a pointer for C. Registry handles (small integers) must never go through
+// it: Go rejects such values as pointers on a goroutine stack.
 func handlePtr(h uintptr) unsafe.Pointer {
 	return C.loom_gd_ptr(C.uintptr_t(h))
 }

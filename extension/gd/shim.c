@@ -167,8 +167,8 @@ void loom_gd_object_ptrcall(GDExtensionMethodBindPtr m, GDExtensionObjectPtr obj
 }
 GDExtensionObjectPtr loom_gd_singleton(GDExtensionConstStringNamePtr name) { return gd_global_get_singleton(name); }
 GDExtensionObjectPtr loom_gd_construct_object(GDExtensionConstStringNamePtr cls) { return gd_classdb_construct_object2(cls); }
-void loom_gd_object_set_instance(GDExtensionObjectPtr obj, GDExtensionConstStringNamePtr cls, GDExtensionClassInstancePtr inst) {
-	gd_object_set_instance(obj, cls, inst);
+void loom_gd_object_set_instance(GDExtensionObjectPtr obj, GDExtensionConstStringNamePtr cls, uintptr_t inst) {
+	gd_object_set_instance(obj, cls, (GDExtensionClassInstancePtr)inst);
 }
 void loom_gd_ref_set_object(GDExtensionRefPtr ref, GDExtensionObjectPtr obj) { gd_ref_set_object(ref, obj); }
 uint64_t loom_gd_file_get_buffer(GDExtensionConstObjectPtr file, uint8_t *dst, uint64_t len) {

@@ -58,7 +58,9 @@ void loom_gd_object_call(GDExtensionMethodBindPtr m, GDExtensionObjectPtr obj, c
 void loom_gd_object_ptrcall(GDExtensionMethodBindPtr m, GDExtensionObjectPtr obj, const GDExtensionConstTypePtr *args, GDExtensionTypePtr ret);
 GDExtensionObjectPtr loom_gd_singleton(GDExtensionConstStringNamePtr name);
 GDExtensionObjectPtr loom_gd_construct_object(GDExtensionConstStringNamePtr cls);
-void loom_gd_object_set_instance(GDExtensionObjectPtr obj, GDExtensionConstStringNamePtr cls, GDExtensionClassInstancePtr inst);
+// inst is a registry handle (a small integer), passed as an integer: held
+// in Go as a pointer it would be an invalid pointer on a goroutine stack.
+void loom_gd_object_set_instance(GDExtensionObjectPtr obj, GDExtensionConstStringNamePtr cls, uintptr_t inst);
 void loom_gd_ref_set_object(GDExtensionRefPtr ref, GDExtensionObjectPtr obj);
 uint64_t loom_gd_file_get_buffer(GDExtensionConstObjectPtr file, uint8_t *dst, uint64_t len);
 
