@@ -51,7 +51,7 @@ run:
 .PHONY: addon addon-all demo godot-test frame-impact
 
 ## frame-impact: two NPCs generating must grow the p99 gap between frames by
-## at most 2 ms over the idle baseline (run on a quiet machine).
+## at most 2 ms over the idle baseline.
 frame-impact: addon
 	ci/godot/provision.sh
 	ci/godot/test.sh frame_impact
@@ -78,11 +78,11 @@ demo: addon
 ## godot-test: provision Godot, build the addon, run the GDScript suite
 ## headless (and the editor plugin and class reference checks), then export
 ## the demo for Linux and check the exported game answers from its .pck.
-# The frame-impact test runs here as a regression guard with an 8 ms
-# budget for p99 frame-gap growth; `make frame-impact` checks the 2 ms
-# acceptance budget, which needs a quiet machine.
+# The frame-impact test runs here with its 2 ms budget for p99 frame-gap
+# growth (LOOM_FRAME_BUDGET_US overrides it); `make frame-impact` runs it
+# alone.
 godot-test: addon
 	ci/godot/provision.sh
-	LOOM_FRAME_BUDGET_US=8000 ci/godot/test.sh
+	ci/godot/test.sh
 	ci/godot/export_test.sh $(DEMO_MODEL)
 	ci/godot/presets_test.sh $(DEMO_MODEL)

@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/loomai/loom/engine/config"
+	"github.com/loomai/loom/engine/model"
 	"github.com/loomai/loom/engine/safetensors"
 	"github.com/loomai/loom/engine/tokenizer"
 	"github.com/loomai/loom/extension/dialogue"
 	"github.com/loomai/loom/extension/gd"
 	"github.com/loomai/loom/hub"
+	"github.com/loomai/loom/kernels"
 )
 
 // loomModel is the Go side of a LoomModel resource: a model folder (or a
@@ -30,6 +32,8 @@ type loomModel struct {
 	modelID       string // used when path is empty
 	cacheDir      string // "": defaultCacheDir
 	threads       int    // <= 0: leave the game one core
+	normalThreads bool   // !background_threads
+	quantize      string // "" or "none": the file's dtype; "q8"
 	contextLength int    // <= 0: the model's own, capped at 4096
 	model         *dialogue.Model
 	loading       *loadJob
@@ -88,6 +92,16 @@ func modelClass() *gd.Class {
 				},
 			},
 			{
+				Param: gd.Param{Name: "background_threads", Type: gd.TypeBool},
+				Get:   func(i gd.Instance) any { return self(i).get(func(l *loomModel) any { return !l.normalThreads }) },
+				Set:   func(i gd.Instance, v any) { self(i).set(func(l *loomModel) { l.normalThreads = !v.(bool) }) },
+			},
+			{
+				Param: gd.Param{Name: "quantize", Type: gd.TypeString, Hint: gd.HintEnum, HintString: "none,q8"},
+				Get:   func(i gd.Instance) any { return self(i).get(func(l *loomModel) any { return l.quantizeName() }) },
+				Set:   func(i gd.Instance, v any) { self(i).set(func(l *loomModel) { l.quantize = v.(string) }) },
+			},
+			{
 				Param: gd.Param{Name: "context_length", Type: gd.TypeInt, Hint: gd.HintRange, HintString: "0,131072,1,or_greater"},
 				Get:   func(i gd.Instance) any { return self(i).get(func(l *loomModel) any { return int64(l.contextLength) }) },
 				Set: func(i gd.Instance, v any) {
@@ -128,6 +142,14 @@ func (l *loomModel) set(f func(*loomModel)) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f(l)
+}
+
+// quantizeName is the quantize property's value: "none" when unset.
+func (l *loomModel) quantizeName() string {
+	if l.quantize == "" {
+		return "none"
+	}
+	return l.quantize
 }
 
 func clampInt(v, lo, hi int64) int {
@@ -174,7 +196,15 @@ type source struct {
 
 // source resolves model_path, else model_id; l.mu must be held.
 func (l *loomModel) source() (source, int, error) {
-	path, o := l.path, dialogue.Options{Threads: l.threads, ContextLength: l.contextLength}
+	path := l.path
+	o := dialogue.Options{Threads: l.threads, Background: !l.normalThreads, ContextLength: l.contextLength}
+	switch l.quantize {
+	case "", "none":
+	case model.QuantizeQ8:
+		o.Quantize = l.quantize
+	default:
+		return source{}, errInvalidParameter, fmt.Errorf("quantize %q must be \"none\" or %q", l.quantize, model.QuantizeQ8)
+	}
 	switch {
 	case path == "" && l.modelID != "":
 		return l.hubSource(o)
@@ -291,7 +321,15 @@ func (l *loomModel) load(blocking bool) int {
 		l.loading = lj
 		l.mu.Unlock()
 		if !blocking {
-			go l.run(lj, src)
+			go func() {
+				if src.opts.Background {
+					// Reading, converting and hashing the weights takes
+					// seconds of CPU for a large model. The goroutine ends
+					// locked, and its thread with it.
+					_ = kernels.BackgroundThread() // without the OS's support it runs at normal priority
+				}
+				l.run(lj, src)
+			}()
 			return errOK
 		}
 		l.run(lj, src)

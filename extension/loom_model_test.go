@@ -40,7 +40,7 @@ func TestSource(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, source{res: tc.wantRes, dir: tc.wantDir, opts: dialogue.Options{Threads: 2, ContextLength: 64}}, src)
+			assert.Equal(t, source{res: tc.wantRes, dir: tc.wantDir, opts: dialogue.Options{Threads: 2, Background: true, ContextLength: 64}}, src)
 		})
 	}
 }

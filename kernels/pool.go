@@ -22,13 +22,14 @@ import (
 // to For on one Pool are serialised: concurrent callers take turns, and fn
 // must not call For on the same Pool (that would deadlock).
 type Pool struct {
-	threads int
-	mu      sync.Mutex // held for the whole of a For; guards the fields below
-	closed  bool
-	wake    []chan struct{} // one per worker: a call has started
-	done    chan struct{}   // the last running worker of a closed call has left
-	job     job             // the call's work, read by the workers between join and leave
-	next    atomic.Int64    // the next unclaimed chunk of job
+	threads    int
+	background bool       // workers run in BackgroundThread and never Gosched
+	mu         sync.Mutex // held for the whole of a For; guards the fields below
+	closed     bool
+	wake       []chan struct{} // one per worker: a call has started
+	done       chan struct{}   // the last running worker of a closed call has left
+	job        job             // the call's work, read by the workers between join and leave
+	next       atomic.Int64    // the next unclaimed chunk of job
 	// state is stateClosed | the number of workers running the current
 	// call. Between calls it is stateClosed, so a worker that wakes late
 	// joins nothing.
@@ -47,6 +48,12 @@ const stateClosed = 1 << 63
 // polling never starves other goroutines, even with GOMAXPROCS=1, and
 // after about 50 µs without work a worker blocks.
 const spinPolls = 500
+
+// backgroundSpins replaces spinPolls in a background pool, whose goroutines
+// are locked to their threads: there runtime.Gosched would hand the
+// processor to another thread and sleep until it comes back (two futex
+// calls), so they poll without yielding, for about as long (~50 µs).
+const backgroundSpins = 5000
 
 // claimsPerThread is how many chunks per thread a matrix kernel's rows are
 // cut into. More chunks balance better between threads of unequal speed;
@@ -85,11 +92,20 @@ func (j *job) run(lo, hi int) {
 // NewPool starts a pool of threads goroutines in all, the caller included
 // (so threads-1 workers are started). threads < 1 means
 // runtime.GOMAXPROCS(0).
-func NewPool(threads int) *Pool {
+func NewPool(threads int) *Pool { return newPool(threads, false) }
+
+// NewBackgroundPool is NewPool with every worker in a BackgroundThread, for
+// inference that must never delay a game's own threads. Callers of For
+// should be background threads too (each waits for the others by polling
+// without yielding, which costs a normal-priority thread its time slice).
+// The results are the same bits as NewPool's.
+func NewBackgroundPool(threads int) *Pool { return newPool(threads, true) }
+
+func newPool(threads int, background bool) *Pool {
 	if threads < 1 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{threads: threads, wake: make([]chan struct{}, threads-1), done: make(chan struct{}, 1)}
+	p := &Pool{threads: threads, background: background, wake: make([]chan struct{}, threads-1), done: make(chan struct{}, 1)}
 	p.state.Store(stateClosed)
 	for i := range p.wake {
 		c := make(chan struct{}, 1)
@@ -99,9 +115,14 @@ func NewPool(threads int) *Pool {
 	return p
 }
 
+// worker runs the calls' chunks until Close. A background worker returns
+// still locked to its thread, which Go then ends (see BackgroundThread).
 func (p *Pool) worker(wake chan struct{}) {
+	if p.background {
+		_ = BackgroundThread() // without the OS's support it still works, at normal priority
+	}
 	for {
-		if _, ok := poll(wake); !ok {
+		if !p.poll(wake) {
 			return
 		}
 		if p.join() {
@@ -144,18 +165,29 @@ func (p *Pool) claim() {
 	}
 }
 
-// poll receives from c, polling up to spinPolls times before blocking.
-func poll[T any](c chan T) (v T, ok bool) {
-	for range spinPolls {
-		select {
-		case v, ok = <-c:
-			return v, ok
-		default:
-			runtime.Gosched()
+// poll receives from c, polling (spinPolls or backgroundSpins times)
+// before blocking; ok is false once c is closed.
+func (p *Pool) poll(c chan struct{}) (ok bool) {
+	if p.background {
+		for range backgroundSpins {
+			select {
+			case _, ok = <-c:
+				return ok
+			default:
+			}
+		}
+	} else {
+		for range spinPolls {
+			select {
+			case _, ok = <-c:
+				return ok
+			default:
+				runtime.Gosched()
+			}
 		}
 	}
-	v, ok = <-c
-	return v, ok
+	_, ok = <-c
+	return ok
 }
 
 // Threads returns how many goroutines, the caller included, share a For.
@@ -210,7 +242,7 @@ func (p *Pool) run(n int, j job) {
 	}
 	p.claim()
 	if s := p.state.Or(stateClosed); s != 0 { // workers still running
-		poll(p.done)
+		p.poll(p.done)
 	}
 	p.job = job{} // drop references to the caller's slices
 }

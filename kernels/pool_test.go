@@ -7,13 +7,25 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
+// pools are the two kinds of Pool, which must behave alike.
+var pools = []struct {
+	name string
+	new  func(threads int) *Pool
+}{{"normal", NewPool}, {"background", NewBackgroundPool}}
+
 // TestPoolForCoversRange checks that For hands out contiguous chunks that
 // cover [0, n) exactly once, for pools of several sizes and a nil pool.
 func TestPoolForCoversRange(t *testing.T) {
+	for _, kind := range pools {
+		t.Run(kind.name, func(t *testing.T) { testPoolForCoversRange(t, kind.new) })
+	}
+}
+
+func testPoolForCoversRange(t *testing.T, newPool func(int) *Pool) {
 	for _, threads := range []int{0, 1, 2, 3, 7} {
 		var p *Pool
 		if threads > 0 {
-			p = NewPool(threads)
+			p = newPool(threads)
 		}
 		for _, n := range []int{-1, 0, 1, 2, 3, 6, 7, 8, 100} {
 			hits := make([]int, max(n, 0))
@@ -53,7 +65,12 @@ func TestPoolThreadsAndClose(t *testing.T) {
 // TestPoolConcurrentCallers checks that For calls from several goroutines
 // on one pool take turns correctly (run it with -race).
 func TestPoolConcurrentCallers(t *testing.T) {
-	p := NewPool(3)
+	for _, kind := range pools {
+		t.Run(kind.name, func(t *testing.T) { testPoolConcurrentCallers(t, kind.new(3)) })
+	}
+}
+
+func testPoolConcurrentCallers(t *testing.T, p *Pool) {
 	defer p.Close()
 	var wg sync.WaitGroup
 	sums := make([]int, 4)
@@ -88,4 +105,32 @@ func TestPoolMatVecDoesNotAllocate(t *testing.T) {
 	y := make([]float32, 64)
 	allocs := testing.AllocsPerRun(100, func() { MatVec(p, y, w, x) })
 	assert.Zero(t, allocs)
+}
+
+// TestBackgroundPoolSameBits checks that a background pool's matrix
+// kernels give the bits of a normal pool's, with its caller a background
+// thread too, as in the Godot extension.
+func TestBackgroundPoolSameBits(t *testing.T) {
+	r := &rng{11}
+	w := randMat(r, 61, 300, BF16, false)
+	x := r.vec(7*300, false)
+	want := make([]float32, 7*61)
+	normal := NewPool(3)
+	MatMul(normal, want, w, x, 7)
+	normal.Close()
+
+	got := make([]float32, 7*61)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		assert.NoError(t, BackgroundThread())
+		bg := NewBackgroundPool(3)
+		defer bg.Close()
+		MatMul(bg, got, w, x, 7)
+		MatVec(bg, got[:61], w, x[:300])
+	}()
+	<-done
+	assert.Equal(t, bitsOf(want[61:]), bitsOf(got[61:]))
+	MatVec(nil, want[:61], w, x[:300])
+	assert.Equal(t, bitsOf(want[:61]), bitsOf(got[:61]))
 }

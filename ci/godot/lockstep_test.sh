@@ -5,11 +5,11 @@
 # reply and the same audit hashes; a third with another seed must print
 # another logits_sha256. Builds nothing: run `make addon` first.
 #
-#   ci/godot/lockstep_test.sh [MODEL_DIR]   # default testdata/models/tiny-chat
+#   ci/godot/lockstep_test.sh [MODEL_DIR]   # default: the bundled wizard
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 GODOT="$REPO/ci/godot/godot.sh"
-MODEL="${1:-$REPO/testdata/models/tiny-chat}"
+MODEL="${1:-$REPO/demo_project/models/wizard}"
 "$REPO/ci/godot/provision.sh"
 "$REPO/ci/godot/prepare_demo.sh" "$MODEL"
 

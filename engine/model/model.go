@@ -71,6 +71,10 @@ type Options struct {
 	// at most MaxThreads; <= 0 means runtime.NumCPU()-1, at least 1 (one
 	// core is left to the game's main thread).
 	Threads int
+	// Background runs the pool's workers as kernels.BackgroundThread, for
+	// a game that must never wait for inference (kernels.NewBackgroundPool);
+	// the callers of Forward and Next should be background threads too.
+	Background bool
 	// ContextLength is the longest sequence (prompt plus generated tokens)
 	// a cache may hold; <= 0 means min(max_position_embeddings,
 	// DefaultContextLength). It may not exceed max_position_embeddings.
@@ -246,7 +250,11 @@ func build(cfg *config.Config, src tensorSource, opts Options) (*Model, error) {
 	if err := m.quantize(opts.Quantize, opts.mapped); err != nil {
 		return nil, err
 	}
-	m.pool = kernels.NewPool(threads)
+	if opts.Background {
+		m.pool = kernels.NewBackgroundPool(threads)
+	} else {
+		m.pool = kernels.NewPool(threads)
+	}
 	return m, nil
 }
 

@@ -76,6 +76,7 @@ func TestChatMatchesTransformers(t *testing.T) {
 	}{
 		{"os folder", func() (*Model, error) { return Load(tinyChat, Options{}) }},
 		{"fs.FS", func() (*Model, error) { return LoadFS(os.DirFS(tinyChat), "tiny-chat", Options{Threads: 2}) }},
+		{"background threads", func() (*Model, error) { return Load(tinyChat, Options{Threads: 2, Background: true}) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := tc.load()

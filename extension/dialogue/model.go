@@ -47,9 +47,16 @@ type Options struct {
 	// Threads is the number of threads inference uses; <= 0 means one
 	// less than the number of CPUs, at least 1.
 	Threads int
+	// Background runs every inference thread (and a Session's job
+	// goroutines) in the OS's background class (kernels.BackgroundThread),
+	// so that the game's threads always run first.
+	Background bool
 	// ContextLength is the longest conversation, in tokens, one NPC can
 	// hold; <= 0 means min(max_position_embeddings, 4096).
 	ContextLength int
+	// Quantize converts the weights at load: "" keeps the file's dtype,
+	// "q8" converts them to 8-bit blocks (model.QuantizeQ8).
+	Quantize string
 }
 
 // Info describes a loaded model.
@@ -69,6 +76,7 @@ type Model struct {
 	eos      []int
 	template string
 	sha256   string // audit.ModelSHA256 of the files loaded
+	bg       bool   // Options.Background
 
 	mu      sync.Mutex
 	running int  // jobs started and not finished
@@ -87,7 +95,7 @@ func Load(dir string, o Options) (*Model, error) {
 	if err := checkFolder(fsys, dir); err != nil {
 		return nil, err
 	}
-	return load(fsys, func() (*model.Model, error) { return model.Load(dir, modelOptions(o)) }, dir)
+	return load(fsys, func() (*model.Model, error) { return model.Load(dir, modelOptions(o)) }, dir, o)
 }
 
 // LoadFS loads the model at the root of fsys (a Godot res:// folder read
@@ -97,7 +105,7 @@ func LoadFS(fsys fs.FS, name string, o Options) (*Model, error) {
 	if err := checkFolder(fsys, name); err != nil {
 		return nil, err
 	}
-	return load(fsys, func() (*model.Model, error) { return model.LoadFS(fsys, modelOptions(o)) }, name)
+	return load(fsys, func() (*model.Model, error) { return model.LoadFS(fsys, modelOptions(o)) }, name, o)
 }
 
 func checkFolder(fsys fs.FS, name string) error {
@@ -111,10 +119,10 @@ func checkFolder(fsys fs.FS, name string) error {
 }
 
 func modelOptions(o Options) model.Options {
-	return model.Options{Threads: o.Threads, ContextLength: o.ContextLength}
+	return model.Options{Threads: o.Threads, Background: o.Background, ContextLength: o.ContextLength, Quantize: o.Quantize}
 }
 
-func load(fsys fs.FS, loadModel func() (*model.Model, error), name string) (*Model, error) {
+func load(fsys fs.FS, loadModel func() (*model.Model, error), name string, o Options) (*Model, error) {
 	tok, err := tokenizer.LoadFS(fsys)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
@@ -140,7 +148,7 @@ func load(fsys fs.FS, loadModel func() (*model.Model, error), name string) (*Mod
 	}
 	eos = append(eos, m.Config().EOSTokenIDs...)
 	slices.Sort(eos)
-	return &Model{m: m, tok: tok, eos: slices.Compact(eos), template: tok.ChatTemplate(), sha256: sum}, nil
+	return &Model{m: m, tok: tok, eos: slices.Compact(eos), template: tok.ChatTemplate(), sha256: sum, bg: o.Background}, nil
 }
 
 // Info describes the model.

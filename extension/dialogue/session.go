@@ -13,6 +13,7 @@ import (
 	"github.com/loomai/loom/engine/generate"
 	"github.com/loomai/loom/engine/model"
 	"github.com/loomai/loom/engine/sample"
+	"github.com/loomai/loom/kernels"
 )
 
 // Session is one NPC's state on a model: its KV cache and the tokens in
@@ -57,7 +58,8 @@ type Request struct {
 // writing the user's next line.
 const transcriptStop = "\nUser:"
 
-// Start begins generating on a new goroutine and returns at once. Jobs on
+// Start begins generating on a new goroutine (a background thread when the
+// model was loaded with Options.Background) and returns at once. Jobs on
 // one session run one after the other: a job started while an earlier one
 // is still winding down (after Cancel) waits for it.
 func (s *Session) Start(r Request) *Job {
@@ -68,6 +70,10 @@ func (s *Session) Start(r Request) *Job {
 }
 
 func (s *Session) run(j *Job, r Request) {
+	if s.model.bg {
+		// The goroutine ends locked, and its thread with it.
+		_ = kernels.BackgroundThread() // without the OS's support it runs at normal priority
+	}
 	res := Result{}
 	defer func() { j.finish(res) }()
 	if err := s.model.acquire(); err != nil {

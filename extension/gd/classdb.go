@@ -26,7 +26,9 @@ type PropertyHint uint32
 // The property hints the Loom classes use (the zero value is
 // PROPERTY_HINT_NONE).
 const (
-	HintRange        PropertyHint = 1
+	HintRange PropertyHint = 1
+	// HintEnum offers the comma-separated HintString as a drop-down.
+	HintEnum         PropertyHint = 2
 	HintDir          PropertyHint = 14
 	HintResourceType PropertyHint = 17
 	HintMultiline    PropertyHint = 18

@@ -55,6 +55,32 @@ func golden() -> Dictionary:
 	return JSON.parse_string(FileAccess.get_file_as_string(MODEL_PATH + "/golden.json"))
 
 
+## Runs `loom verify MODEL args` and parses its lines into a Dictionary
+## shaped like get_last_audit()'s.
+func verify(args: PackedStringArray) -> Dictionary:
+	var bin := OS.get_environment("LOOM_BIN")
+	var all := PackedStringArray(["verify", ProjectSettings.globalize_path(MODEL_PATH)]) + args
+	var output := []
+	var start := Time.get_ticks_msec()
+	var code := OS.execute(bin, all, output, true)
+	report("verify_ms", Time.get_ticks_msec() - start)
+	check_eq(code, 0, "loom verify %s exit code (output: %s)" % [" ".join(all), str(output)])
+	var got := {}
+	for line in str(output[0]).split("\n", false):
+		var kv := line.split(" ", true, 1)
+		match kv[0]:
+			"ids":
+				var ids := PackedInt32Array()
+				for id in kv[1].split(" ", false):
+					ids.append(int(id))
+				got.ids = ids
+			"text":
+				got.text = JSON.parse_string(kv[1])
+			"model_sha256", "input_sha256", "logits_sha256":
+				got[kv[0]] = kv[1]
+	return got
+
+
 ## Creates an NPC on model, in the tree; greedy decoding unless changed.
 func make_npc(model: LoomModel) -> LoomNPC:
 	var npc := LoomNPC.new()

@@ -37,32 +37,6 @@ func _say(npc: LoomNPC, text: String) -> void:
 	check_eq(rec.failed, null, "failure replying to %s" % text)
 
 
-## Runs `loom verify MODEL args` and parses its lines into a Dictionary
-## shaped like get_last_audit()'s.
-func _verify(args: PackedStringArray) -> Dictionary:
-	var bin := OS.get_environment("LOOM_BIN")
-	var all := PackedStringArray(["verify", ProjectSettings.globalize_path(MODEL_PATH)]) + args
-	var output := []
-	var start := Time.get_ticks_msec()
-	var code := OS.execute(bin, all, output, true)
-	report("verify_ms", Time.get_ticks_msec() - start)
-	check_eq(code, 0, "loom verify %s exit code (output: %s)" % [" ".join(all), str(output)])
-	var got := {}
-	for line in str(output[0]).split("\n", false):
-		var kv := line.split(" ", true, 1)
-		match kv[0]:
-			"ids":
-				var ids := PackedInt32Array()
-				for id in kv[1].split(" ", false):
-					ids.append(int(id))
-				got.ids = ids
-			"text":
-				got.text = JSON.parse_string(kv[1])
-			"model_sha256", "input_sha256", "logits_sha256":
-				got[kv[0]] = kv[1]
-	return got
-
-
 func _ids_flag(ids: PackedInt32Array) -> String:
 	return ",".join(PackedStringArray(Array(ids).map(func(id): return str(id))))
 
@@ -87,8 +61,8 @@ func run() -> void:
 	check_eq(first.keys().size(), 7, "audit keys: %s" % str(first.keys()))
 	check_eq(first.seed, SEED, "audit seed")
 	check_eq(first.text, npc.get_history()[1].content, "audit text is the reply")
-	_check_same(first, _verify(PackedStringArray(["--ids", _ids_flag(first.prompt_ids)]) + _sampling_flags()), all_keys, "first turn vs verify --ids")
-	_check_same(first, _verify(PackedStringArray(["--chat", "--system", SYSTEM, "--prompt", "Hello there"]) + _sampling_flags()),
+	_check_same(first, verify(PackedStringArray(["--ids", _ids_flag(first.prompt_ids)]) + _sampling_flags()), all_keys, "first turn vs verify --ids")
+	_check_same(first, verify(PackedStringArray(["--chat", "--system", SYSTEM, "--prompt", "Hello there"]) + _sampling_flags()),
 		["model_sha256", "ids", "logits_sha256", "text"], "first turn vs verify --chat")
 
 	# The second turn re-uses the cache: its audit covers the whole prompt
@@ -96,7 +70,7 @@ func run() -> void:
 	await _say(npc, "Tell me about your tower.")
 	var second := npc.get_last_audit()
 	check(second.prompt_ids.size() > first.prompt_ids.size() + first.ids.size(), "the second prompt holds the first turn")
-	_check_same(second, _verify(PackedStringArray(["--ids", _ids_flag(second.prompt_ids)]) + _sampling_flags()), all_keys, "second turn vs verify --ids")
+	_check_same(second, verify(PackedStringArray(["--ids", _ids_flag(second.prompt_ids)]) + _sampling_flags()), all_keys, "second turn vs verify --ids")
 
 	# A restored conversation audits the same as the continued one.
 	var restored := make_npc(model)
