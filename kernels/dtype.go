@@ -44,14 +44,15 @@ var ErrShape = errors.New("kernels: bad matrix shape")
 // inside the kernels, so a model mapped from disk is never widened. The
 // storage DType selects is used and the others are empty: F32 or U16 hold
 // exactly Rows*Cols elements; a Q8 matrix holds Q8Blocks(Cols) blocks per
-// row, Q8 their Rows*Q8Blocks(Cols)*Q8Block values (each row's last block
-// zero-padded) and Scales their Rows*Q8Blocks(Cols) scales.
+// row for Q8Rows(Rows) rows, Q8 their values (each row's last block
+// zero-padded) and Scales their scales, in the layout QuantizeQ8
+// describes.
 type Mat struct {
 	Rows, Cols int
 	DType      DType
 	F32        []float32
 	U16        []uint16
-	Q8         []int8
+	Q8         []uint8
 	Scales     []float32
 }
 
@@ -82,7 +83,10 @@ func (m *Mat) Validate() error {
 				ErrShape, m.DType, m.Rows, m.Cols, size, len(m.U16), len(m.F32), len(m.Q8), len(m.Scales))
 		}
 	case Q8:
-		blocks := m.Rows * Q8Blocks(m.Cols) // cannot overflow: Q8Blocks(Cols) <= Cols
+		if m.Rows > math.MaxInt-Q8Group || (m.Cols > 0 && Q8Rows(m.Rows) > math.MaxInt/Q8Blocks(m.Cols)) {
+			return fmt.Errorf("%w: Q8 %dx%d overflows", ErrShape, m.Rows, m.Cols)
+		}
+		blocks := Q8Rows(m.Rows) * Q8Blocks(m.Cols)
 		if blocks > math.MaxInt/Q8Block || len(m.Q8) != blocks*Q8Block || len(m.Scales) != blocks ||
 			len(m.F32) != 0 || len(m.U16) != 0 {
 			return fmt.Errorf("%w: Q8 %dx%d needs %d blocks, has Q8 %d, Scales %d, F32 %d, U16 %d",

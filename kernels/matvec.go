@@ -3,14 +3,18 @@ package kernels
 import "fmt"
 
 // Row blocks: MatVec hands the pool blocks of mvBlock rows and MatMul
-// blocks of mmBlock rows (mmBlockQ8 for Q8 weights), the row counts of the
-// assembly kernels, so a chunk boundary never splits a block. The split changes only which
-// goroutine computes an element, never its value.
+// blocks of mmBlock rows (Q8Group for Q8 weights, whose layout groups
+// rows), the row counts of the assembly kernels, so a chunk boundary never
+// splits a block. The split changes only which goroutine computes an
+// element, never its value.
 const (
-	mvBlock   = 4
-	mmBlock   = 3
-	mmBlockQ8 = 2
+	mvBlock = 4
+	mmBlock = 3
 )
+
+// q8Tokens is how many vectors a Q8 kernel call takes at most: one
+// accumulator register per vector and row group.
+const q8Tokens = 8
 
 // MatVec sets y[r] = Dot(row r of w converted to float32, x) for every row
 // r of w. len(y) must be w.Rows and len(x) w.Cols, and y must not overlap
@@ -18,15 +22,19 @@ const (
 // canonical dot product whatever the thread count.
 //
 // For Q8 weights x is quantized like a weight row (see QuantizeQ8) and
-// y[r] is the Q8 dot product of the two: per block an exact integer sum
-// in eight lanes, scaled and added in float32 in one fixed order (see
+// y[r] is the Q8 dot product of the two: per block an exact integer sum,
+// scaled and added in float32 in increasing block order (see
 // DETERMINISM.md), again whatever the thread count.
 func MatVec(p *Pool, y []float32, w *Mat, x []float32) {
 	checkMat("MatVec", w)
 	if len(y) != w.Rows || len(x) != w.Cols {
 		panic(fmt.Sprintf("kernels.MatVec: %dx%d matrix with len(x)=%d, len(y)=%d", w.Rows, w.Cols, len(x), len(y)))
 	}
-	runMat(p, matJob{y: y, w: w, x: x, n: 1, block: mvBlock})
+	block := mvBlock
+	if w.DType == Q8 {
+		block = Q8Group
+	}
+	runMat(p, matJob{y: y, w: w, x: x, n: 1, block: block})
 }
 
 // MatMul applies w to n vectors at once (prefill): x holds n rows of
@@ -44,7 +52,7 @@ func MatMul(p *Pool, y []float32, w *Mat, x []float32, n int) {
 	}
 	block := mmBlock
 	if w.DType == Q8 {
-		block = mmBlockQ8
+		block = Q8Group
 	}
 	runMat(p, matJob{y: y, w: w, x: x, n: n, block: block})
 }
@@ -86,6 +94,10 @@ type matJob struct {
 // run computes the rows of blocks [lo, hi).
 func (j *matJob) run(lo, hi int) {
 	w := j.w
+	if w.DType == Q8 {
+		j.runQ8(lo, hi)
+		return
+	}
 	r0, r1 := lo*j.block, min(hi*j.block, w.Rows)
 	c := w.Cols
 	if j.n == 1 {
@@ -97,9 +109,6 @@ func (j *matJob) run(lo, hi int) {
 			rowsF16(y, w.U16[r0*c:r1*c], j.x)
 		case BF16:
 			rowsBF16(y, w.U16[r0*c:r1*c], j.x)
-		case Q8:
-			nb := len(j.xq.s)
-			rowsQ8(y, w.Q8[r0*nb*Q8Block:r1*nb*Q8Block], w.Scales[r0*nb:r1*nb], j.xq.q, j.xq.s)
 		}
 		return
 	}
@@ -111,9 +120,31 @@ func (j *matJob) run(lo, hi int) {
 		mulF16(y, w.Rows, w.U16[r0*c:r1*c], j.x, r1-r0, j.n)
 	case BF16:
 		mulBF16(y, w.Rows, w.U16[r0*c:r1*c], j.x, r1-r0, j.n)
-	case Q8:
-		nb := len(j.xq.s) / j.n
-		mulQ8(y, w.Rows, w.Q8[r0*nb*Q8Block:r1*nb*Q8Block], w.Scales[r0*nb:r1*nb], j.xq.q, j.xq.s, r1-r0, j.n)
+	}
+}
+
+// runQ8 computes the row groups [lo, hi) of a Q8 matrix for every vector,
+// up to q8Tokens vectors per kernel call. A last group with fewer than
+// Q8Group rows is computed into a buffer (its padding rows are zero).
+func (j *matJob) runQ8(lo, hi int) {
+	w, rows := j.w, j.w.Rows
+	nb := Q8Blocks(w.Cols)
+	var part [Q8Group * q8Tokens]float32
+	for g := lo; g < hi; g++ {
+		wg := w.Q8[g*nb*Q8Group*Q8Block : (g+1)*nb*Q8Group*Q8Block]
+		sg := w.Scales[g*nb*Q8Group : (g+1)*nb*Q8Group]
+		r0, live := g*Q8Group, min(Q8Group, rows-g*Q8Group)
+		for t0 := 0; t0 < j.n; t0 += q8Tokens {
+			nt := min(q8Tokens, j.n-t0)
+			if live == Q8Group {
+				q8Group(j.y[t0*rows+r0:], rows, wg, sg, j.xq, t0, nt)
+				continue
+			}
+			q8Group(part[:], Q8Group, wg, sg, j.xq, t0, nt)
+			for t := range nt {
+				copy(j.y[(t0+t)*rows+r0:(t0+t)*rows+r0+live], part[t*Q8Group:])
+			}
+		}
 	}
 }
 

@@ -25,6 +25,34 @@ var ErrQuantize = errors.New("kernels: cannot quantize")
 // the activations alike, so padding adds nothing to a dot product.
 func Q8Blocks(cols int) int { return (cols + Q8Block - 1) / Q8Block }
 
+// Q8Group is the number of rows the Q8 layout interleaves: the kernels
+// compute sixteen rows at once, one per 32-bit lane of a 512-bit register.
+const Q8Group = 16
+
+// q8Pad is a padding value in Mat.Q8: the stored form of 0.
+const q8Pad = 128
+
+// Q8Rows returns the number of rows a Q8 matrix of rows rows stores: rows
+// rounded up to a multiple of Q8Group (the extra rows are zero).
+func Q8Rows(rows int) int { return (rows + Q8Group - 1) / Q8Group * Q8Group }
+
+// q8Index returns where Mat.Q8 stores value k of block b of row r, for
+// rows of nb blocks. Rows come in groups of Q8Group; within a group, for
+// each block in turn and each quad of four consecutive values of the block
+// (values 4q to 4q+3), the sixteen rows' quads follow each other:
+//
+//	((group*nb + b)*8 + q)*64 + (r%16)*4 + k%4
+//
+// so one 64-byte load gives sixteen rows' quads, one per 32-bit lane, the
+// operand layout of VPDPBUSD.
+func q8Index(nb, r, b, k int) int {
+	return (((r/Q8Group*nb+b)*8+k/4)*Q8Group+r%Q8Group)*4 + k%4
+}
+
+// q8ScaleIndex returns where Mat.Scales stores the scale of block b of row
+// r: for each group and block, the sixteen rows' scales follow each other.
+func q8ScaleIndex(nb, r, b int) int { return (r/Q8Group*nb+b)*Q8Group + r%Q8Group }
+
 // QuantizeQ8 returns the rows x cols matrix whose rows row provides as
 // float32 (row(dst, r) fills dst, of cols values, with row r; it is called
 // once per row in increasing r, so a caller may release what it has read)
@@ -37,21 +65,24 @@ func Q8Blocks(cols int) int { return (cols + Q8Block - 1) / Q8Block }
 //
 // so v[i] ≈ q[i]*d within d/2. A float32 scale per block (not float16 as
 // in GGUF's Q8_0) costs 4 bytes per 32 weights and never overflows or
-// underflows for a finite block. QuantizeQ8 fails with ErrQuantize on a NaN
-// or an infinite value and with ErrShape when rows or cols is negative or
-// the matrix too large.
+// underflows for a finite block. Mat.Q8 holds q+128 (so each byte is the
+// unsigned operand of VPDPBUSD) at q8Index, and Mat.Scales the scales at
+// q8ScaleIndex; RowTo reads a row back. QuantizeQ8 fails with ErrQuantize
+// on a NaN or an infinite value and with ErrShape when rows or cols is
+// negative or the matrix too large.
 func QuantizeQ8(rows, cols int, row func(dst []float32, r int)) (Mat, error) {
 	if rows < 0 || cols < 0 || (cols > 0 && rows > maxQ8Bytes/Q8Block/Q8Blocks(cols)) {
 		return Mat{}, fmt.Errorf("%w: cannot quantize %dx%d (at most %d bytes)", ErrShape, rows, cols, maxQ8Bytes)
 	}
 	nb := Q8Blocks(cols)
 	dst := Mat{Rows: rows, Cols: cols, DType: Q8,
-		Q8: make([]int8, rows*nb*Q8Block), Scales: make([]float32, rows*nb)}
+		Q8: make([]uint8, Q8Rows(rows)*nb*Q8Block), Scales: make([]float32, Q8Rows(rows)*nb)}
+	for i := range dst.Q8 {
+		dst.Q8[i] = q8Pad
+	}
 	buf := make([]float32, cols)
 	for r := range rows {
 		row(buf, r)
-		q := dst.Q8[r*nb*Q8Block : (r+1)*nb*Q8Block]
-		s := dst.Scales[r*nb : (r+1)*nb]
 		for b := range nb {
 			v := buf[b*Q8Block : min((b+1)*Q8Block, cols)]
 			d, ok := q8Scale(v)
@@ -59,9 +90,9 @@ func QuantizeQ8(rows, cols int, row func(dst []float32, r int)) (Mat, error) {
 				return Mat{}, fmt.Errorf("%w: row %d, columns %d to %d hold a NaN or an infinity",
 					ErrQuantize, r, b*Q8Block, b*Q8Block+len(v)-1)
 			}
-			s[b] = d
-			for i, x := range v {
-				q[b*Q8Block+i] = int8(q8Value(x, d))
+			dst.Scales[q8ScaleIndex(nb, r, b)] = d
+			for k, x := range v {
+				dst.Q8[q8Index(nb, r, b, k)] = uint8(q8Value(x, d) + q8Pad)
 			}
 		}
 	}
@@ -117,23 +148,27 @@ func (m *Mat) RowTo(dst []float32, r int) {
 		}
 	case Q8:
 		nb := Q8Blocks(m.Cols)
-		q := m.Q8[r*nb*Q8Block:]
-		s := m.Scales[r*nb:]
-		for i := range dst {
-			dst[i] = float32(q[i]) * s[i/Q8Block]
+		for k := range dst {
+			q := int32(m.Q8[q8Index(nb, r, k/Q8Block, k%Q8Block)]) - q8Pad
+			dst[k] = float32(q) * m.Scales[q8ScaleIndex(nb, r, k/Q8Block)]
 		}
 	default:
 		panic(fmt.Sprintf("kernels.RowTo: %v", m.Validate()))
 	}
 }
 
-// q8Acts holds n vectors quantized for the Q8 kernels: per vector nb
-// blocks of Q8Block values in q (int16, each in [-127, 127], so that the
-// assembly widens only the weights) and nb scales in s, quantized as
-// QuantizeQ8 quantizes a weight row. A non-finite block has the scale NaN.
+// q8Acts holds n vectors quantized for the Q8 kernels, as QuantizeQ8
+// quantizes a weight row, block-major so that a kernel finds block b of
+// consecutive vectors side by side: value k of block b of vector t is
+// q[(b*n+t)*32+k] (in [-127, 127], the signed operand of VPDPBUSD), its
+// scale s[b*n+t], and c[b*n+t] is -128 times the block's sum, which takes
+// away what the weights' +128 adds to the block's integer dot product. A
+// non-finite block has the scale NaN.
 type q8Acts struct {
-	q []int16
+	n int
+	q []int8
 	s []float32
+	c []int32
 }
 
 // q8ActsPool recycles activation buffers so that the Q8 kernels do not
@@ -147,12 +182,13 @@ func quantizeActs(p *Pool, x []float32, n, cols int) *q8Acts {
 	nb := Q8Blocks(cols)
 	a := q8ActsPool.Get().(*q8Acts)
 	if cap(a.q) < n*nb*Q8Block {
-		a.q = make([]int16, n*nb*Q8Block)
+		a.q = make([]int8, n*nb*Q8Block)
 	}
 	if cap(a.s) < n*nb {
 		a.s = make([]float32, n*nb)
+		a.c = make([]int32, n*nb)
 	}
-	a.q, a.s = a.q[:n*nb*Q8Block], a.s[:n*nb]
+	a.n, a.q, a.s, a.c = n, a.q[:n*nb*Q8Block], a.s[:n*nb], a.c[:n*nb]
 	if n == 1 {
 		a.quantize(x, cols, 0, 1)
 	} else {
@@ -161,64 +197,66 @@ func quantizeActs(p *Pool, x []float32, n, cols int) *q8Acts {
 	return a
 }
 
-// quantize quantizes vectors [lo, hi) of x (vectors of cols values) into a.
+// quantize quantizes vectors [lo, hi) of x (vectors of cols values) into
+// a: the whole blocks in assembly where there is a twin
+// (q8QuantizeBlocks), the rest with quantizeGo.
 func (a *q8Acts) quantize(x []float32, cols, lo, hi int) {
-	nb := Q8Blocks(cols)
 	for t := lo; t < hi; t++ {
+		a.quantizeGo(x, cols, t, q8QuantizeBlocks(a, x, cols, t))
+	}
+}
+
+// quantizeGo quantizes the blocks from b0 on of vector t of x into a.
+func (a *q8Acts) quantizeGo(x []float32, cols, t, b0 int) {
+	for b := b0; b < Q8Blocks(cols); b++ {
+		v := x[t*cols+b*Q8Block : t*cols+min((b+1)*Q8Block, cols)]
+		i := b*a.n + t
+		q := a.q[i*Q8Block : (i+1)*Q8Block]
+		d, _ := q8Scale(v) // a NaN scale makes the outputs NaN, as NaN inputs would
+		var sum int32
+		for k, x := range v {
+			q[k] = int8(q8Value(x, d))
+			sum += int32(q[k])
+		}
+		clear(q[len(v):])
+		a.s[i], a.c[i] = d, -q8Pad*sum
+	}
+}
+
+// q8GroupGo is the reference Q8 kernel: for the Q8Group rows of one group
+// (w: its nb*512 bytes, ws: its nb*16 scales) and the vectors [t0, t0+nt)
+// of a, it sets y[t*ystride+i] (t counted from t0) to the Q8 dot product
+// of row i and vector t0+t:
+//
+//	acc := float32(0)
+//	for b := range nb { // in increasing b
+//		s := exact int32 sum of the block's 32 products w*x
+//		acc += float32(float32(s) * float32(ws[b]*xs[b]))
+//	}
+//
+// |s| <= 32*127*127 < 2^24, so float32(s) is exact, and any order of
+// integer additions gives the same s; only the float32 steps have an
+// order, and it is this one. The assembly twin (q8GroupVNNI) computes
+// sixteen rows at once in this order.
+func q8GroupGo(y []float32, ystride int, w []uint8, ws []float32, a *q8Acts, t0, nt int) {
+	nb := len(ws) / Q8Group
+	for t := range nt {
+		var acc [Q8Group]float32
 		for b := range nb {
-			v := x[t*cols+b*Q8Block : t*cols+min((b+1)*Q8Block, cols)]
-			q := a.q[(t*nb+b)*Q8Block : (t*nb+b+1)*Q8Block]
-			d, _ := q8Scale(v) // a NaN scale makes the outputs NaN, as NaN inputs would
-			for i, x := range v {
-				q[i] = int16(q8Value(x, d))
+			xb := a.q[(b*a.n+t0+t)*Q8Block:][:Q8Block]
+			wb := w[b*8*Q8Group*4:][:8*Q8Group*4]
+			var s [Q8Group]int32
+			for k, xv := range xb {
+				quad := wb[k/4*Q8Group*4+k%4:]
+				for i := range s {
+					s[i] += (int32(quad[4*i]) - q8Pad) * int32(xv)
+				}
 			}
-			clear(q[len(v):])
-			a.s[t*nb+b] = d
+			xs := a.s[b*a.n+t0+t]
+			for i := range acc {
+				acc[i] += float32(float32(s[i]) * float32(ws[b*Q8Group+i]*xs))
+			}
 		}
-	}
-}
-
-// dotQ8Go is the reference Q8 dot product of a weight row (nb blocks: w,
-// its scales ws) with a quantized vector (x, its scales xs). It keeps
-// eight float32 lanes like Dot: block b adds to lane l
-//
-//	float32(float32(s) * d), d = float32(ws[b]*xs[b]),
-//
-// where s is the exact integer sum of the four products of the block's
-// values 2l, 2l+1, 16+2l and 17+2l (the order VPMOVSXBW and VPMADDWD pair
-// them in); |s| <= 4*128*127 < 2^24, so float32(s) is exact. Blocks are
-// added in increasing b and the lanes reduced as in Dot.
-func dotQ8Go(w []int8, ws []float32, x []int16, xs []float32) float32 {
-	var acc [8]float32
-	for b := range ws {
-		d := float32(ws[b] * xs[b])
-		wb := w[b*Q8Block : (b+1)*Q8Block]
-		xb := x[b*Q8Block : (b+1)*Q8Block]
-		for l := range 8 {
-			i, j := 2*l, 16+2*l
-			s := int32(wb[i])*int32(xb[i]) + int32(wb[i+1])*int32(xb[i+1]) +
-				int32(wb[j])*int32(xb[j]) + int32(wb[j+1])*int32(xb[j+1])
-			acc[l] += float32(float32(s) * d)
-		}
-	}
-	return reduceLanes(acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7])
-}
-
-// rowsQ8Go sets y[i] = dotQ8Go(row i of w, x) for len(y) rows of
-// len(xs) blocks.
-func rowsQ8Go(y []float32, w []int8, ws []float32, x []int16, xs []float32) {
-	nb := len(xs)
-	for i := range y {
-		y[i] = dotQ8Go(w[i*nb*Q8Block:(i+1)*nb*Q8Block], ws[i*nb:(i+1)*nb], x, xs)
-	}
-}
-
-// mulQ8Go sets y[t*ystride+i] = dotQ8Go(row i of w, vector t of x) for
-// rows rows and n vectors of nb = len(xs)/n blocks.
-func mulQ8Go(y []float32, ystride int, w []int8, ws []float32, x []int16, xs []float32, rows, n int) {
-	nb := len(xs) / n
-	for t := range n {
-		rowsQ8Go(y[t*ystride:t*ystride+rows], w[:rows*nb*Q8Block], ws[:rows*nb],
-			x[t*nb*Q8Block:(t+1)*nb*Q8Block], xs[t*nb:(t+1)*nb])
+		copy(y[t*ystride:t*ystride+Q8Group], acc[:])
 	}
 }

@@ -9,16 +9,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// randQ8 returns a rows x cols Q8 matrix of random values. The int8 values
-// cover the whole range, -128 included (QuantizeQ8 never writes it, but the
-// kernels must agree on any Mat that validates), and so does the padding
-// past cols, which the zero-padded activations must cancel. With special,
-// about one scale in sixteen is a special value.
+// randQ8 returns a rows x cols Q8 matrix of random values. The stored
+// bytes cover the whole range, value -128 included (QuantizeQ8 never writes
+// it, but the kernels must agree on any Mat that validates), and so do the
+// padding past cols, which the zero-padded activations must cancel, and the
+// padding rows. With special, about one scale in sixteen is a special
+// value.
 func randQ8(r *rng, rows, cols int, special bool) *Mat {
 	nb := Q8Blocks(cols)
-	m := &Mat{Rows: rows, Cols: cols, DType: Q8, Q8: make([]int8, rows*nb*Q8Block), Scales: make([]float32, rows*nb)}
+	m := &Mat{Rows: rows, Cols: cols, DType: Q8, Q8: make([]uint8, Q8Rows(rows)*nb*Q8Block), Scales: make([]float32, Q8Rows(rows)*nb)}
 	for i := range m.Q8 {
-		m.Q8[i] = int8(r.next())
+		m.Q8[i] = uint8(r.next())
 	}
 	for i := range m.Scales {
 		m.Scales[i] = float32(math.Abs(float64(r.float()))) / 64
@@ -29,22 +30,38 @@ func randQ8(r *rng, rows, cols int, special bool) *Mat {
 	return m
 }
 
-// q8Ref is the reference output of row i of w against vector x: the pure
-// Go Q8 dot product of the row with x quantized by quantizeActs.
+// q8Ref is the reference output of row i of w against vector x, spelled
+// out from the definition in DETERMINISM.md §8 value by value: x quantized
+// by quantizeActs, then per block in increasing order the exact integer
+// sum of the products, scaled and added in float32.
 func q8Ref(w *Mat, i int, x []float32) float32 {
 	a := quantizeActs(nil, x, 1, w.Cols)
 	defer q8ActsPool.Put(a)
 	nb := Q8Blocks(w.Cols)
-	return dotQ8Go(w.Q8[i*nb*Q8Block:(i+1)*nb*Q8Block], w.Scales[i*nb:(i+1)*nb], a.q, a.s)
+	var acc float32
+	for b := range nb {
+		var s int32
+		for k := range Q8Block {
+			s += (int32(w.Q8[q8Index(nb, i, b, k)]) - 128) * int32(a.q[b*Q8Block+k])
+		}
+		acc += float32(float32(s) * float32(w.Scales[q8ScaleIndex(nb, i, b)]*a.s[b]))
+	}
+	return acc
 }
 
 // TestQ8MatVecMatchesReference runs the dispatched Q8 kernels (assembly
-// where the CPU has it) against the pure-Go reference, bit for bit.
+// where the CPU has it) and the pure-Go kernel against the reference, bit
+// for bit.
 func TestQ8MatVecMatchesReference(t *testing.T) {
-	t.Logf("assembly in use: %v", asmInUse())
+	t.Run("dispatched", testQ8MatVec)
+	t.Run("go", func(t *testing.T) { withoutQ8Asm(func() { testQ8MatVec(t) }) })
+}
+
+func testQ8MatVec(t *testing.T) {
+	t.Logf("Q8 assembly in use: %v", q8AsmInUse())
 	r := &rng{20}
 	for _, cols := range testCols {
-		for _, rows := range []int{0, 1, 2, 3, 4, 5, 7, 8, 13} {
+		for _, rows := range []int{0, 1, 2, 3, 4, 5, 7, 8, 13, 16, 17, 33} {
 			for _, special := range []bool{false, true} {
 				name := fmt.Sprintf("%dx%d/special=%v", rows, cols, special)
 				w := randQ8(r, rows, cols, special)
@@ -63,10 +80,15 @@ func TestQ8MatVecMatchesReference(t *testing.T) {
 }
 
 func TestQ8MatMulMatchesReference(t *testing.T) {
+	t.Run("dispatched", testQ8MatMul)
+	t.Run("go", func(t *testing.T) { withoutQ8Asm(func() { testQ8MatMul(t) }) })
+}
+
+func testQ8MatMul(t *testing.T) {
 	r := &rng{21}
 	for _, cols := range testCols {
-		for _, rows := range []int{0, 1, 2, 3, 4, 5, 7, 13} {
-			for _, n := range []int{0, 1, 3, 4, 5, 8, 9} {
+		for _, rows := range []int{0, 1, 3, 5, 13, 16, 19, 32} {
+			for _, n := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 17} {
 				special := (rows+n)%2 == 1
 				name := fmt.Sprintf("%dx%d/n=%d/special=%v", rows, cols, n, special)
 				w := randQ8(r, rows, cols, special)
@@ -127,10 +149,25 @@ func TestQuantizeQ8Block(t *testing.T) {
 			q, err := QuantizeQ8(src.Rows, src.Cols, src.RowTo)
 			require.NoError(t, err)
 			require.NoError(t, q.Validate())
-			assert.Equal(t, tc.scale, q.Scales)
-			want := make([]int8, len(tc.scale)*Q8Block)
+			nb := len(tc.scale)
+			want := make([]int8, nb*Q8Block)
 			copy(want, tc.q)
-			assert.Equal(t, want, q.Q8)
+			got := make([]int8, nb*Q8Block)
+			for b := range nb {
+				assert.Equal(t, tc.scale[b], q.Scales[q8ScaleIndex(nb, 0, b)], "scale of block %d", b)
+				for k := range Q8Block {
+					got[b*Q8Block+k] = int8(int32(q.Q8[q8Index(nb, 0, b, k)]) - 128)
+				}
+			}
+			assert.Equal(t, want, got)
+			for r := 1; r < Q8Group; r++ { // the padding rows
+				for b := range nb {
+					assert.Zero(t, q.Scales[q8ScaleIndex(nb, r, b)])
+					for k := range Q8Block {
+						require.Equal(t, uint8(128), q.Q8[q8Index(nb, r, b, k)], "padding row %d", r)
+					}
+				}
+			}
 		})
 	}
 }
@@ -157,7 +194,7 @@ func TestQuantizeQ8Accuracy(t *testing.T) {
 				q.RowTo(deq, i)
 				var exact, bound float64
 				for k, v := range row {
-					d := float64(q.Scales[i*nb+k/Q8Block])
+					d := float64(q.Scales[q8ScaleIndex(nb, i, k/Q8Block)])
 					// Half a step, plus the float32 rounding of q*d.
 					require.LessOrEqual(t, math.Abs(float64(deq[k])-float64(v)), d/2+math.Abs(float64(v))*0x1p-23, "%s %d cols: row %d col %d", dt, cols, i, k)
 					exact += float64(v) * float64(x[k])
@@ -169,7 +206,7 @@ func TestQuantizeQ8Accuracy(t *testing.T) {
 						wsum += math.Abs(float64(row[k]))
 					}
 					// |w x - w' x'| <= |w||x-x'| + |x'||w-w'| per element.
-					dx, dw := xmax/127, float64(q.Scales[i*nb+b])
+					dx, dw := xmax/127, float64(q.Scales[q8ScaleIndex(nb, i, b)])
 					bound += wsum*dx/2 + float64(min((b+1)*Q8Block, cols)-b*Q8Block)*(xmax+dx/2)*dw/2
 				}
 				bound += 1e-5 * (1 + math.Abs(exact)) // float32 rounding of the sums
@@ -212,12 +249,14 @@ func TestQ8Validate(t *testing.T) {
 		m    *Mat
 		ok   bool
 	}{
-		{"padded", &Mat{Rows: 2, Cols: 33, DType: Q8, Q8: make([]int8, 128), Scales: make([]float32, 4)}, true},
+		{"padded", &Mat{Rows: 2, Cols: 33, DType: Q8, Q8: make([]uint8, 16*64), Scales: make([]float32, 16*2)}, true},
+		{"two groups", &Mat{Rows: 17, Cols: 32, DType: Q8, Q8: make([]uint8, 32*32), Scales: make([]float32, 32)}, true},
 		{"empty", &Mat{Rows: 0, Cols: 33, DType: Q8}, true},
-		{"unpadded", &Mat{Rows: 2, Cols: 33, DType: Q8, Q8: make([]int8, 66), Scales: make([]float32, 4)}, false},
-		{"short scales", &Mat{Rows: 2, Cols: 32, DType: Q8, Q8: make([]int8, 64), Scales: make([]float32, 1)}, false},
-		{"with F32", &Mat{Rows: 1, Cols: 32, DType: Q8, Q8: make([]int8, 32), Scales: make([]float32, 1), F32: make([]float32, 32)}, false},
-		{"F32 with Q8", &Mat{Rows: 1, Cols: 1, DType: F32, F32: make([]float32, 1), Q8: make([]int8, 32)}, false},
+		{"unpadded columns", &Mat{Rows: 2, Cols: 33, DType: Q8, Q8: make([]uint8, 16*33), Scales: make([]float32, 16*2)}, false},
+		{"unpadded rows", &Mat{Rows: 2, Cols: 32, DType: Q8, Q8: make([]uint8, 2*32), Scales: make([]float32, 2)}, false},
+		{"short scales", &Mat{Rows: 2, Cols: 32, DType: Q8, Q8: make([]uint8, 16*32), Scales: make([]float32, 2)}, false},
+		{"with F32", &Mat{Rows: 1, Cols: 32, DType: Q8, Q8: make([]uint8, 16*32), Scales: make([]float32, 16), F32: make([]float32, 32)}, false},
+		{"F32 with Q8", &Mat{Rows: 1, Cols: 1, DType: F32, F32: make([]float32, 1), Q8: make([]uint8, 32)}, false},
 		{"F16 with scales", &Mat{Rows: 1, Cols: 1, DType: F16, U16: make([]uint16, 1), Scales: make([]float32, 1)}, false},
 		{"overflow", &Mat{Rows: math.MaxInt / 16, Cols: 1, DType: Q8}, false},
 	}
@@ -258,8 +297,11 @@ func TestMatRowTo(t *testing.T) {
 		m.RowTo(got, 2)
 		assert.Equal(t, bitsOf(refRow(m, 2)), bitsOf(got), "%s", dt)
 	}
-	q := &Mat{Rows: 2, Cols: 3, DType: Q8, Q8: make([]int8, 64), Scales: []float32{0.5, 0.25}}
-	q.Q8[32], q.Q8[33], q.Q8[34] = -4, 1, 127
+	q := &Mat{Rows: 2, Cols: 3, DType: Q8, Q8: make([]uint8, 16*32), Scales: make([]float32, 16)}
+	for k, v := range []int32{-4, 1, 127} {
+		q.Q8[q8Index(1, 1, 0, k)] = uint8(v + 128)
+	}
+	q.Scales[q8ScaleIndex(1, 0, 0)], q.Scales[q8ScaleIndex(1, 1, 0)] = 0.5, 0.25
 	got := make([]float32, 3)
 	q.RowTo(got, 1)
 	assert.Equal(t, []float32{-1, 0.25, 31.75}, got)
@@ -276,4 +318,43 @@ func TestQ8MatVecDoesNotAllocate(t *testing.T) {
 	MatVec(p, y, w, x) // fills the buffer pool
 	allocs := testing.AllocsPerRun(100, func() { MatVec(p, y, w, x) })
 	assert.Zero(t, allocs)
+}
+
+// TestQuantizeActsMatchesGo checks the activations' quantization
+// (assembly where the CPU has it) against quantizeGo byte for byte: values,
+// scales (NaN for a non-finite block) and corrections, for several vector
+// counts and lengths, on random, special, all-zero, subnormal and tie
+// blocks (x/d exactly k+0.5, which rounds to even).
+func TestQuantizeActsMatchesGo(t *testing.T) {
+	t.Logf("Q8 assembly in use: %v", q8AsmInUse())
+	r := &rng{28}
+	for _, cols := range []int{1, 31, 32, 33, 64, 100, 576, 1536} {
+		for _, n := range []int{1, 2, 3, 8, 9} {
+			x := r.vec(n*cols, (cols+n)%2 == 0)
+			for k := range x {
+				switch r.next() % 64 {
+				case 0:
+					x[k] = 0
+				case 1:
+					x[k] = math.Float32frombits(uint32(r.next() % 0x800000)) // subnormal
+				}
+			}
+			if n > 1 { // a block of ties: amax 127 makes d = 1
+				for k := 0; k < min(cols, Q8Block); k++ {
+					x[cols+k] = float32(k%7) - 2.5
+				}
+				x[cols] = 127
+			}
+			got := quantizeActs(nil, x, n, cols)
+			want := &q8Acts{n: n, q: make([]int8, len(got.q)), s: make([]float32, len(got.s)), c: make([]int32, len(got.c))}
+			for v := range n {
+				want.quantizeGo(x, cols, v, 0)
+			}
+			name := fmt.Sprintf("cols=%d n=%d", cols, n)
+			assert.Equal(t, want.q, got.q, name)
+			assert.Equal(t, bitsOf(want.s), bitsOf(got.s), name)
+			assert.Equal(t, want.c, got.c, name)
+			q8ActsPool.Put(got)
+		}
+	}
 }

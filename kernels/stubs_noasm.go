@@ -23,12 +23,10 @@ func mulBF16(y []float32, ystride int, w []uint16, x []float32, rows, n int) {
 	mulBF16Go(y, ystride, w, x, rows, n)
 }
 
-func rowsQ8(y []float32, w []int8, ws []float32, x []int16, xs []float32) {
-	rowsQ8Go(y, w, ws, x, xs)
-}
+func q8QuantizeBlocks(a *q8Acts, x []float32, cols, t int) int { return 0 }
 
-func mulQ8(y []float32, ystride int, w []int8, ws []float32, x []int16, xs []float32, rows, n int) {
-	mulQ8Go(y, ystride, w, ws, x, xs, rows, n)
+func q8Group(y []float32, ystride int, w []uint8, ws []float32, a *q8Acts, t0, nt int) {
+	q8GroupGo(y, ystride, w, ws, a, t0, nt)
 }
 
 func softmax(x []float32) { softmaxGo(x) }

@@ -1,0 +1,7 @@
+//go:build !amd64 || noasm
+
+package kernels
+
+func q8AsmInUse() bool { return false }
+
+func withoutQ8Asm(f func()) { f() }
