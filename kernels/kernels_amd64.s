@@ -1244,3 +1244,45 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func addScaledF32AVX2(dst *float32, x *float32, n8 int, a float32)
+TEXT ·addScaledF32AVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n8+16(FP), CX
+	VBROADCASTSS a+24(FP), Y0
+	TESTQ CX, CX
+	JZ done
+loop:
+	VMOVUPS (SI), Y1
+	VMULPS Y0, Y1, Y1
+	VADDPS (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ loop
+done:
+	VZEROUPPER
+	RET
+
+// func addScaledF16AVX2(dst *float32, x *uint16, n8 int, a float32)
+TEXT ·addScaledF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n8+16(FP), CX
+	VBROADCASTSS a+24(FP), Y0
+	TESTQ CX, CX
+	JZ done
+loop:
+	VCVTPH2PS (SI), Y1
+	VMULPS Y0, Y1, Y1
+	VADDPS (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $16, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ loop
+done:
+	VZEROUPPER
+	RET

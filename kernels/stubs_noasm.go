@@ -34,3 +34,13 @@ func softmax(x []float32) { softmaxGo(x) }
 func softmaxExp(x []float32, m float32) float32 { return softmaxExpGo(x, m) }
 
 func swiglu(out, gate, up []float32) { swigluGo(out, gate, up) }
+
+func dotRowsF32(y, rows []float32, stride int, x []float32) { dotRowsF32Go(y, rows, stride, x) }
+
+func dotRowsF16(y []float32, rows []uint16, stride int, x []float32) {
+	dotRowsF16Go(y, rows, stride, x)
+}
+
+func addScaledF32(dst []float32, a float32, x []float32) { addScaledF32Go(dst, a, x) }
+
+func addScaledF16(dst []float32, a float32, x []uint16) { addScaledF16Go(dst, a, x) }

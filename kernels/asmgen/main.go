@@ -416,24 +416,8 @@ func (g *gen) div() {
 	g.p("")
 }
 
-// Q8 kernels. A Q8 weight row is nb blocks of 32 int8 values (32 bytes)
-// with one float32 scale per block, rows back to back (nb*32 bytes and nb
-// scales apart); the quantized vectors are nb blocks of 32 int16 values
-// (64 bytes) with one float32 scale each. Per block and row:
-//
-//	VPMOVSXBW widens bytes 0-15 and 16-31 of the block to int16 words;
-//	VPMADDWD with the vector's words gives eight int32 lanes, lane l
-//	holding w[2l]x[2l] + w[2l+1]x[2l+1] (and likewise from byte 16 on),
-//	exactly: the products are at most 128*127 in magnitude;
-//	VPADDD adds the two halves (|s| <= 4*128*127, exact in int32 and in
-//	float32), VCVTDQ2PS converts exactly, and the lanes get
-//	float32(float32(s) * float32(ws*xs)) with VMULPS and VADDPS,
-//
-// which is dotQ8Go's sum. The lanes are reduced as for every other dot
-// product.
-
 // rowPrefetch is how far ahead, in bytes, the matrix-vector kernels
-// (rows4*, rows4Q8) prefetch each of their weight rows. Decode streams the
+// (rows4*) prefetch each of their weight rows. Decode streams the
 // whole model once per token from memory or a shared L3; without it the
 // hardware prefetchers leave one thread well below the bandwidth it gets
 // with it (one thread on a Sapphire Rapids VM, 14-112 MB matrices: Q8 7.5
@@ -460,6 +444,8 @@ func main() {
 	g.max()
 	g.div()
 	g.swiglu()
+	g.addScaled(dtypes[0])
+	g.addScaled(dtypes[1])
 	out := strings.TrimRight(g.String(), "\n") + "\n"
 	if err := os.WriteFile("kernels_amd64.s", []byte(out), 0o644); err != nil {
 		log.Fatal(err)
