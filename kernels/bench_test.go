@@ -108,6 +108,28 @@ func BenchmarkMatMul(b *testing.B) {
 	}
 }
 
+// BenchmarkQ8AVX2 is the Q8 MatVec and MatMul (n=128) of a 1536x576
+// matrix, one thread, with the AVX2 kernel that CPUs without AVX-512 VNNI
+// use.
+func BenchmarkQ8AVX2(b *testing.B) {
+	r := &rng{12}
+	w := benchMat(b, r, 1536, 576, Q8)
+	for _, n := range []int{1, 128} {
+		x := r.vec(n*576, false)
+		y := make([]float32, n*1536)
+		b.Run(fmt.Sprintf("1536x576/n=%d", n), func(b *testing.B) {
+			b.SetBytes(weightBytes(w))
+			start := time.Now()
+			withQ8AVX2(func() {
+				for b.Loop() {
+					MatMul(nil, y, w, x, n)
+				}
+			})
+			b.ReportMetric(2*1536*576*float64(n)*float64(b.N)/time.Since(start).Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
 func BenchmarkDot(b *testing.B) {
 	r := &rng{10}
 	for _, n := range []int{64, 576, 4096} {

@@ -5,3 +5,5 @@ package kernels
 func q8AsmInUse() bool { return false }
 
 func withoutQ8Asm(f func()) { f() }
+
+func withQ8AVX2(f func()) { f() }

@@ -54,6 +54,7 @@ func q8Ref(w *Mat, i int, x []float32) float32 {
 // for bit.
 func TestQ8MatVecMatchesReference(t *testing.T) {
 	t.Run("dispatched", testQ8MatVec)
+	t.Run("avx2", func(t *testing.T) { withQ8AVX2(func() { testQ8MatVec(t) }) })
 	t.Run("go", func(t *testing.T) { withoutQ8Asm(func() { testQ8MatVec(t) }) })
 }
 
@@ -81,6 +82,7 @@ func testQ8MatVec(t *testing.T) {
 
 func TestQ8MatMulMatchesReference(t *testing.T) {
 	t.Run("dispatched", testQ8MatMul)
+	t.Run("avx2", func(t *testing.T) { withQ8AVX2(func() { testQ8MatMul(t) }) })
 	t.Run("go", func(t *testing.T) { withoutQ8Asm(func() { testQ8MatMul(t) }) })
 }
 

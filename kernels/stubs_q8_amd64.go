@@ -56,14 +56,27 @@ func q8QuantizeBlocks(a *q8Acts, x []float32, cols, t int) int {
 	return full
 }
 
-// q8Group is q8GroupGo, in assembly where the CPU has AVX-512 VNNI.
+// q8g1AVX2 is q8g1VNNI for CPUs with AVX2 only.
+//
+//go:noescape
+func q8g1AVX2(y *float32, ystride int, w *uint8, ws *float32, x *int8, xc *int32, xs *float32, nb, n int)
+
+// q8Group is q8GroupGo, in assembly where the CPU has AVX-512 VNNI (all
+// vectors in one call) or AVX2 (one call per vector).
 func q8Group(y []float32, ystride int, w []uint8, ws []float32, a *q8Acts, t0, nt int) {
 	nb := len(ws) / Q8Group
-	if !useQ8VNNI || nb == 0 {
+	if !(useQ8VNNI || useAVX2) || nb == 0 {
 		q8GroupGo(y, ystride, w, ws, a, t0, nt)
 		return
 	}
-	_ = y[(nt-1)*ystride+Q8Group-1] // the kernel writes this far
+	_ = y[(nt-1)*ystride+Q8Group-1] // the kernels write this far
+	if !useQ8VNNI {
+		for t := range nt {
+			i := t0 + t
+			q8g1AVX2(&y[t*ystride], ystride, &w[0], &ws[0], &a.q[i*Q8Block], &a.c[i], &a.s[i], nb, a.n)
+		}
+		return
+	}
 	yp, wp, sp := &y[0], &w[0], &ws[0]
 	xp, cp, xsp := &a.q[t0*Q8Block], &a.c[t0], &a.s[t0]
 	switch nt {

@@ -81,6 +81,78 @@ func (g *gen) q8Group(tokens int) {
 	g.p("")
 }
 
+// q8GroupAVX2 emits q8g1AVX2, the AVX2 twin of kernels.q8GroupGo for one
+// vector (CPUs without AVX-512 VNNI). AVX2 has no saturation-free byte
+// dot product (VPMADDUBSW saturates), so each 16-byte piece of a quad row
+// (four rows' quads) is widened with VPMOVZXBW and multiplied by the
+// vector's quad, widened with VPMOVSXBW, with VPMADDWD: two exact products
+// per 32-bit lane. Per block the four accumulators hold two partial sums
+// per row; VPHADDD and VPERMQ turn them into the sixteen rows' sums in
+// order, the correction is added, and the float32 steps are those of the
+// VNNI kernel. Every integer step is exact, so the sums are the same.
+func (g *gen) q8GroupAVX2() {
+	g.p("// func q8g1AVX2(y *float32, ystride int, w *uint8, ws *float32, x *int8, xc *int32, xs *float32, nb, n int)")
+	g.p("TEXT ·q8g1AVX2(SB), NOSPLIT, $0-72")
+	g.p("\tMOVQ w+16(FP), SI")
+	g.p("\tMOVQ ws+24(FP), DX")
+	g.p("\tMOVQ x+32(FP), AX")
+	g.p("\tMOVQ xc+40(FP), BX")
+	g.p("\tMOVQ xs+48(FP), R9")
+	g.p("\tMOVQ nb+56(FP), CX")
+	g.p("\tMOVQ n+64(FP), R11")
+	g.p("\tMOVQ R11, R12")
+	g.p("\tSHLQ $5, R11")
+	g.p("\tSHLQ $2, R12")
+	g.p("\tVXORPS Y8, Y8, Y8")
+	g.p("\tVXORPS Y9, Y9, Y9")
+	g.p("\tTESTQ CX, CX")
+	g.p("\tJZ done")
+	g.p("loop:")
+	for a := range 4 {
+		g.p("\tVPXOR Y%d, Y%d, Y%d", a, a, a)
+	}
+	for q := range 8 {
+		g.p("\tVPBROADCASTD %d(AX), X5", 4*q)
+		g.p("\tVPMOVSXBW X5, Y5")
+		for r := range 4 {
+			tmp := 4 + 2*(r%2) // Y4 or Y6
+			g.p("\tVPMOVZXBW %d(SI), Y%d", 64*q+16*r, tmp)
+			g.p("\tVPMADDWD Y5, Y%d, Y%d", tmp, tmp)
+			g.p("\tVPADDD Y%d, Y%d, Y%d", tmp, r, r)
+		}
+	}
+	g.p("\tVPHADDD Y1, Y0, Y0") // rows 0 1 4 5 | 2 3 6 7
+	g.p("\tVPERMQ $0xd8, Y0, Y0")
+	g.p("\tVPHADDD Y3, Y2, Y2")
+	g.p("\tVPERMQ $0xd8, Y2, Y2")
+	g.p("\tVPBROADCASTD (BX), Y11")
+	g.p("\tVPADDD Y11, Y0, Y0")
+	g.p("\tVPADDD Y11, Y2, Y2")
+	g.p("\tVCVTDQ2PS Y0, Y0")
+	g.p("\tVCVTDQ2PS Y2, Y2")
+	g.p("\tVBROADCASTSS (R9), Y10")
+	g.p("\tVMULPS (DX), Y10, Y12")
+	g.p("\tVMULPS 32(DX), Y10, Y13")
+	g.p("\tVMULPS Y12, Y0, Y0")
+	g.p("\tVMULPS Y13, Y2, Y2")
+	g.p("\tVADDPS Y0, Y8, Y8")
+	g.p("\tVADDPS Y2, Y9, Y9")
+	g.p("\tADDQ $512, SI")
+	g.p("\tADDQ $64, DX")
+	g.p("\tADDQ R11, AX")
+	g.p("\tADDQ R12, BX")
+	g.p("\tADDQ R12, R9")
+	g.p("\tDECQ CX")
+	g.p("\tJNZ loop")
+	g.p("done:")
+	g.p("\tMOVQ y+0(FP), DI")
+	g.p("\tVMOVUPS Y8, (DI)")
+	g.p("\tVMOVUPS Y9, 32(DI)")
+	g.p("\tVZEROUPPER")
+	g.p("\tRET")
+	g.p("")
+}
+
 // q8Quant emits q8QuantAVX512, the AVX-512 twin of q8Acts.quantize for
 // nb whole blocks of one vector: per block amax as the largest |x| bit
 // pattern (VPMAXUD orders them like q8Scale), d = amax/127 with VDIVSS,
@@ -188,6 +260,7 @@ func writeQ8() {
 	for t := 1; t <= q8MaxTokens; t++ {
 		g.q8Group(t)
 	}
+	g.q8GroupAVX2()
 	g.q8Quant()
 	out := strings.TrimRight(g.String(), "\n") + "\n"
 	if err := os.WriteFile("kernels_q8_amd64.s", []byte(out), 0o644); err != nil {
