@@ -74,7 +74,7 @@ func assertSameBits(t *testing.T, want, got []float32, name string) {
 	t.Helper()
 	for i := range want {
 		if !sameBits(want[i], got[i]) {
-			t.Errorf("%s: [%d] = %v (%#x), reference %v (%#x)", name, i, got[i], bitsOf(got[i:i+1])[0], want[i], bitsOf(want[i:i+1])[0])
+			t.Errorf("%s: [%d] = %v (%#x), reference %v (%#x)", name, i, got[i], bitsOf(got[i : i+1])[0], want[i], bitsOf(want[i : i+1])[0])
 			return
 		}
 	}
