@@ -205,6 +205,10 @@ func mulF32(y []float32, ystride int, w, x []float32, rows, n int) {
 		mulF32Go(y, ystride, w, x, rows, n)
 		return
 	}
+	if useAVX512 && n > 1 { // AVX-512: six rows by up to eight vectors per call
+		mulAVX512(y, ystride, w, x, rows, n, packRowF32, setF32)
+		return
+	}
 	var t tails
 	rem := c % 8
 	r3, n4 := rows-rows%3, n-n%4
@@ -236,6 +240,10 @@ func mulF16(y []float32, ystride int, w []uint16, x []float32, rows, n int) {
 		mulF16Go(y, ystride, w, x, rows, n)
 		return
 	}
+	if useAVX512 && n > 1 { // AVX-512: six rows by up to eight vectors per call
+		mulAVX512(y, ystride, w, x, rows, n, packRowF16, setF16)
+		return
+	}
 	var t tails
 	rem := c % 8
 	r3, n4 := rows-rows%3, n-n%4
@@ -265,6 +273,10 @@ func mulBF16(y []float32, ystride int, w []uint16, x []float32, rows, n int) {
 	c := len(x) / n
 	if !useAVX2 || c == 0 {
 		mulBF16Go(y, ystride, w, x, rows, n)
+		return
+	}
+	if useAVX512 && n > 1 { // AVX-512: six rows by up to eight vectors per call
+		mulAVX512(y, ystride, w, x, rows, n, packRowBF16, setBF16)
 		return
 	}
 	var t tails

@@ -451,4 +451,5 @@ func main() {
 		log.Fatal(err)
 	}
 	writeQ8()
+	writeAVX512()
 }
