@@ -24,7 +24,8 @@
 #
 # Each case runs greedy and sampled (--temp 0.8 --top-p 0.9 --seed 42,
 # top-k and min-p off, --repeat-penalty 1.1); tiny-chat and the 135M model
-# also with their weights quantized to Q8 at load (--quantize q8). The table gives, per target,
+# also with their weights quantized to Q8 at load (--quantize q8), tiny-chat
+# also with an f16 KV cache (--kv-cache f16). The table gives, per target,
 # the seconds it took (builds excluded) and a digest of all its outputs;
 # the first table gives each case's hashes on the first target.
 set -euo pipefail
@@ -84,6 +85,7 @@ for m in tiny-chat; do
 	add_case "$m/sampled" "testdata/models/$m" --prompt "Hi!" --chat "${SAMPLED[@]}" --max-tokens 16
 	add_case "$m-q8/greedy" "testdata/models/$m" --prompt "Hi!" --chat --greedy --max-tokens 16 --quantize q8
 	add_case "$m-q8/sampled" "testdata/models/$m" --prompt "Hi!" --chat "${SAMPLED[@]}" --max-tokens 16 --quantize q8
+	add_case "$m-kv16/sampled" "testdata/models/$m" --prompt "Hi!" --chat "${SAMPLED[@]}" --max-tokens 16 --kv-cache f16
 done
 # Ids-only models covering f16 and bf16 weights, biases, a sliding window,
 # llama3 RoPE scaling, an untied head and a sharded checkpoint.

@@ -34,6 +34,7 @@ type loomModel struct {
 	threads       int    // <= 0: leave the game one core
 	normalThreads bool   // !background_threads
 	quantize      string // "" or "none": the file's dtype; "q8"
+	kvCache       string // "" or "f32": float32; "f16"
 	contextLength int    // <= 0: the model's own, capped at 4096
 	model         *dialogue.Model
 	loading       *loadJob
@@ -102,6 +103,11 @@ func modelClass() *gd.Class {
 				Set:   func(i gd.Instance, v any) { self(i).set(func(l *loomModel) { l.quantize = v.(string) }) },
 			},
 			{
+				Param: gd.Param{Name: "kv_cache", Type: gd.TypeString, Hint: gd.HintEnum, HintString: "f32,f16"},
+				Get:   func(i gd.Instance) any { return self(i).get(func(l *loomModel) any { return l.kvCacheName() }) },
+				Set:   func(i gd.Instance, v any) { self(i).set(func(l *loomModel) { l.kvCache = v.(string) }) },
+			},
+			{
 				Param: gd.Param{Name: "context_length", Type: gd.TypeInt, Hint: gd.HintRange, HintString: "0,131072,1,or_greater"},
 				Get:   func(i gd.Instance) any { return self(i).get(func(l *loomModel) any { return int64(l.contextLength) }) },
 				Set: func(i gd.Instance, v any) {
@@ -150,6 +156,14 @@ func (l *loomModel) quantizeName() string {
 		return "none"
 	}
 	return l.quantize
+}
+
+// kvCacheName is the kv_cache property's value: "f32" when unset.
+func (l *loomModel) kvCacheName() string {
+	if l.kvCache == "" {
+		return model.KVCacheF32
+	}
+	return l.kvCache
 }
 
 func clampInt(v, lo, hi int64) int {
@@ -204,6 +218,13 @@ func (l *loomModel) source() (source, int, error) {
 		o.Quantize = l.quantize
 	default:
 		return source{}, errInvalidParameter, fmt.Errorf("quantize %q must be \"none\" or %q", l.quantize, model.QuantizeQ8)
+	}
+	switch l.kvCache {
+	case "", model.KVCacheF32:
+	case model.KVCacheF16:
+		o.KVCache = l.kvCache
+	default:
+		return source{}, errInvalidParameter, fmt.Errorf("kv_cache %q must be %q or %q", l.kvCache, model.KVCacheF32, model.KVCacheF16)
 	}
 	switch {
 	case path == "" && l.modelID != "":

@@ -16,14 +16,15 @@ import (
 )
 
 const (
-	benchSynopsis = "bench MODEL [--quantize q8] [-p 128] [-n 64] [-t 2] [-r 5] [-o md|json]"
+	benchSynopsis = "bench MODEL [--quantize q8] [--kv-cache f16] [-p 128] [-n 64] [-t 2] [-r 5] [-o md|json]"
 	benchAbout    = `Measures the model in MODEL (config.json and safetensors; no tokenizer
 needed) the way llama-bench does: pp, the speed of one Forward over -p
 prompt tokens, and tg, the speed of generating -n tokens one at a time from
 an empty cache, each repeated -r times after one untimed warm-up run. Token
 ids are fixed pseudo-random ids, so runs are comparable. It prints tokens
 per second (median and range over the repetitions) and the process's peak
-resident memory (VmHWM) with the weights' own size.`
+resident memory (VmHWM) with the weights' own size and the KV cache's (its
+type, and its bytes at max(-p, -n) positions).`
 )
 
 // benchMaxTokens bounds -p and -n.
@@ -46,6 +47,7 @@ type benchReport struct {
 	Quantize    string        `json:"quantize"`
 	Params      int64         `json:"params"`
 	WeightBytes int64         `json:"weight_bytes"`
+	KVCache     string        `json:"kv_cache"`
 	KVBytes     int64         `json:"kv_cache_bytes"`
 	Threads     int           `json:"threads"`
 	LoadSeconds float64       `json:"load_s"`
@@ -57,6 +59,7 @@ type benchReport struct {
 func runBench(args []string, s stdio) error {
 	fs := newFlagSet("bench")
 	quant := fs.String("quantize", "", `convert the weights at load: "" keeps the file's dtype, "q8" is Q8`)
+	kvCache := addKVCacheFlag(fs)
 	prompt := fs.Int("p", 128, "prompt tokens for the pp test; 0 skips it")
 	gen := fs.Int("n", 64, "generated tokens for the tg test; 0 skips it")
 	threads := fs.Int("t", 2, "worker threads")
@@ -86,16 +89,15 @@ func runBench(args []string, s stdio) error {
 	}
 
 	start := time.Now()
-	m, err := model.Load(dir, model.Options{Threads: *threads, ContextLength: max(*prompt, *gen), Quantize: *quant})
+	m, err := model.Load(dir, model.Options{Threads: *threads, ContextLength: max(*prompt, *gen), Quantize: *quant, KVCache: *kvCache})
 	if err != nil {
 		return err
 	}
 	defer m.Close()
 	rep := benchReport{Model: dir, Quantize: *quant, Threads: *threads, LoadSeconds: time.Since(start).Seconds()}
 	rep.Weights, rep.Params, rep.WeightBytes = weightStats(m)
+	rep.KVCache, rep.KVBytes = m.KVCache(), m.CacheBytes(max(*prompt, *gen))
 	cfg := m.Config()
-	kvDim := int64(cfg.NumKeyValueHeads) * int64(cfg.HeadDim)
-	rep.KVBytes = 2 * 4 * int64(cfg.NumHiddenLayers) * kvDim * int64(max(*prompt, *gen))
 
 	ids := benchIDs(max(*prompt, *gen), cfg.VocabSize)
 	if *prompt > 0 {
@@ -247,8 +249,8 @@ func printBench(w *bufio.Writer, r benchReport) {
 	if q == "" {
 		q = "none"
 	}
-	fmt.Fprintf(w, "model %s: %s weights (quantize %s), %.1fM params, %s; loaded in %.2f s\n",
-		r.Model, r.Weights, q, float64(r.Params)/1e6, mib(r.WeightBytes), r.LoadSeconds)
+	fmt.Fprintf(w, "model %s: %s weights (quantize %s), %.1fM params, %s; %s KV cache; loaded in %.2f s\n",
+		r.Model, r.Weights, q, float64(r.Params)/1e6, mib(r.WeightBytes), r.KVCache, r.LoadSeconds)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| threads | test | t/s median | t/s range |")
 	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: |")
@@ -258,8 +260,8 @@ func printBench(w *bufio.Writer, r benchReport) {
 	fmt.Fprintln(w)
 	rss := "n/a"
 	if r.PeakRSS >= 0 {
-		rss = fmt.Sprintf("%s (%.2f x weights + KV cache %s)", mib(r.PeakRSS),
-			float64(r.PeakRSS)/float64(r.WeightBytes+r.KVBytes), mib(r.KVBytes))
+		rss = fmt.Sprintf("%s (%.2f x weights + %s KV cache %s)", mib(r.PeakRSS),
+			float64(r.PeakRSS)/float64(r.WeightBytes+r.KVBytes), r.KVCache, mib(r.KVBytes))
 	}
 	fmt.Fprintf(w, "peak RSS: %s\n", rss)
 }

@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	generateSynopsis = "generate --model DIR --ids 1,2,3 [--max-tokens N] [--greedy | sampling flags] [--threads N]"
+	generateSynopsis = "generate --model DIR --ids 1,2,3 [--max-tokens N] [--greedy | sampling flags] [--threads N] [--kv-cache f16]"
 	generateAbout    = `Continues the prompt ids with the model in DIR (config.json and safetensors;
 no tokenizer needed) and prints the generated ids on one line, separated by
 spaces. Generation stops after --max-tokens tokens or at an end-of-sequence
@@ -27,6 +27,7 @@ func runGenerate(args []string, s stdio) error {
 	maxTokens := fs.Int("max-tokens", 20, "most tokens to generate")
 	greedy := fs.Bool("greedy", false, "always take the most likely token (overrides the sampling flags)")
 	threads := fs.Int("threads", 0, "worker threads; 0 means the number of CPUs minus one")
+	kvCache := addKVCacheFlag(fs)
 	sf := addSamplingFlags(fs)
 	pos, err := parseFlags(fs, args, s, generateSynopsis, generateAbout)
 	if err != nil {
@@ -55,7 +56,7 @@ func runGenerate(args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	m, err := loadModel(mdir, *threads, len(ids)+*maxTokens)
+	m, err := loadModel(mdir, *threads, len(ids)+*maxTokens, *kvCache)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	logitsSynopsis = "logits --model DIR --ids 1,2,3 --out FILE [--threads N]"
+	logitsSynopsis = "logits --model DIR --ids 1,2,3 --out FILE [--threads N] [--kv-cache f16]"
 	logitsAbout    = `Runs the prompt ids through the model in DIR (config.json and safetensors;
 no tokenizer needed) and writes the logits of every prompt position to FILE
 as raw little-endian float32, [len(ids) x vocab_size], one row per position.`
@@ -23,6 +23,7 @@ func runLogits(args []string, s stdio) error {
 	list := fs.String("ids", "", "comma-separated prompt token `ids`")
 	out := fs.String("out", "", "output `file`")
 	threads := fs.Int("threads", 0, "worker threads; 0 means the number of CPUs minus one")
+	kvCache := addKVCacheFlag(fs)
 	pos, err := parseFlags(fs, args, s, logitsSynopsis, logitsAbout)
 	if err != nil {
 		return err
@@ -41,7 +42,7 @@ func runLogits(args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	m, err := loadModel(mdir, *threads, len(ids))
+	m, err := loadModel(mdir, *threads, len(ids), *kvCache)
 	if err != nil {
 		return err
 	}

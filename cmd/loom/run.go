@@ -14,7 +14,7 @@ import (
 )
 
 const (
-	runSynopsis = "run MODEL PROMPT [--chat [--system TEXT]] [--max-tokens N] [--threads N] [sampling flags]"
+	runSynopsis = "run MODEL PROMPT [--chat [--system TEXT]] [--max-tokens N] [--threads N] [--kv-cache f16] [sampling flags]"
 	runAbout    = `Generates text with the model in directory MODEL (config.json, safetensors,
 tokenizer.json and, for --chat, tokenizer_config.json) and streams it to
 stdout. PROMPT is tokenized as is, with the tokenizer's special tokens
@@ -31,6 +31,7 @@ func runRun(args []string, s stdio) error {
 	system := fs.String("system", "", "system prompt (with --chat)")
 	maxTokens := fs.Int("max-tokens", 256, "most tokens to generate")
 	threads := fs.Int("threads", 0, "worker threads; 0 means the number of CPUs minus one")
+	kvCache := addKVCacheFlag(fs)
 	sf := addSamplingFlags(fs)
 	pos, err := parseFlags(fs, args, s, runSynopsis, runAbout)
 	if err != nil {
@@ -72,7 +73,7 @@ func runRun(args []string, s stdio) error {
 		return errors.New("the prompt is empty")
 	}
 
-	m, err := loadModel(dir, *threads, len(ids)+*maxTokens)
+	m, err := loadModel(dir, *threads, len(ids)+*maxTokens, *kvCache)
 	if err != nil {
 		return err
 	}

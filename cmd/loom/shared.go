@@ -148,15 +148,22 @@ func modelDir(arg string, s stdio) (string, error) {
 	return hub.ModelDir(context.Background(), arg, opts)
 }
 
+// addKVCacheFlag registers --kv-cache, model.Options.KVCache, on fs.
+func addKVCacheFlag(fs *flag.FlagSet) *string {
+	return fs.String("kv-cache", model.KVCacheF32,
+		`KV cache element type: "f32", or "f16" (half the memory; each key and value is rounded to binary16)`)
+}
+
 // loadModel loads the model in dir with a context of at least want
-// positions where the model allows it (max_position_embeddings caps it).
-func loadModel(dir string, threads, want int) (*model.Model, error) {
+// positions where the model allows it (max_position_embeddings caps it)
+// and the KV cache type kvCache (model.Options.KVCache).
+func loadModel(dir string, threads, want int, kvCache string) (*model.Model, error) {
 	cfg, err := config.Load(os.DirFS(dir))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	// model.Load's errors name the folder already.
-	return model.Load(dir, model.Options{Threads: threads, ContextLength: min(want, cfg.MaxPositionEmbeddings)})
+	return model.Load(dir, model.Options{Threads: threads, ContextLength: min(want, cfg.MaxPositionEmbeddings), KVCache: kvCache})
 }
 
 // eosIDs returns the model's end-of-sequence ids: config.json's, plus

@@ -21,7 +21,7 @@ import (
 )
 
 const (
-	verifySynopsis = "verify MODEL (--prompt TEXT [--chat [--system TEXT]] | --ids 1,2,3) [--max-tokens N] [--greedy | sampling flags] [--quantize q8] [--threads N]"
+	verifySynopsis = "verify MODEL (--prompt TEXT [--chat [--system TEXT]] | --ids 1,2,3) [--max-tokens N] [--greedy | sampling flags] [--quantize q8] [--kv-cache f16] [--threads N]"
 	verifyAbout    = `Generates like 'loom run' (or like 'loom generate' with --ids) and prints
 what identifies the run, one line each:
 
@@ -49,6 +49,7 @@ func runVerify(args []string, s stdio) error {
 	greedy := fs.Bool("greedy", false, "always take the most likely token (overrides the sampling flags)")
 	threads := fs.Int("threads", 0, "worker threads; 0 means the number of CPUs minus one")
 	quant := fs.String("quantize", "", `convert the weights at load: "" keeps the file's dtype, "q8" is Q8`)
+	kvCache := addKVCacheFlag(fs)
 	sf := addSamplingFlags(fs)
 	pos, err := parseFlags(fs, args, s, verifySynopsis, verifyAbout)
 	if err != nil {
@@ -80,6 +81,9 @@ func runVerify(args []string, s stdio) error {
 		return err
 	}
 	in := audit.Input{Prompt: *prompt, Chat: *useChat, System: *system, MaxTokens: *maxTokens, Sample: so, Quantize: *quant}
+	if *kvCache != model.KVCacheF32 {
+		in.KVCache = *kvCache // "f32" is the default cache, hashed as before the flag existed
+	}
 	if *list != "" {
 		if in.IDs, err = parseIDs(*list); err != nil {
 			return usagef("--ids: %v", err)
@@ -106,6 +110,7 @@ func runVerify(args []string, s stdio) error {
 	}
 	m, err := model.Load(dir, model.Options{
 		Threads: *threads, ContextLength: min(len(ids)+*maxTokens, cfg.MaxPositionEmbeddings), Quantize: *quant,
+		KVCache: *kvCache,
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", dir, err)

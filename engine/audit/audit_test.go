@@ -205,6 +205,12 @@ func TestInputSHA256MatchesCoreutils(t *testing.T) {
 			MaxTokens: 20,
 			Sample:    sample.Options{Temperature: 1e-5, TopP: 1, RepeatPenalty: 1, Seed: 42},
 		}},
+		{"kvcache", Input{
+			IDs:       []int{1, -7, 31999},
+			MaxTokens: 20,
+			KVCache:   "f16",
+			Sample:    sample.Options{Temperature: 1e-5, TopP: 1, RepeatPenalty: 1, Seed: 42},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

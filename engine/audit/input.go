@@ -33,6 +33,10 @@ type Input struct {
 	// Quantize is the weight conversion at load (model.Options.Quantize):
 	// empty for the weights as stored, "q8" for Q8.
 	Quantize string
+	// KVCache is the KV cache's element type (model.Options.KVCache):
+	// empty for float32 (callers pass "" for "f32" too, which computes
+	// the same), "f16" for binary16.
+	KVCache string
 }
 
 // InputVersion is the first line of the canonical input encoding. It
@@ -46,6 +50,7 @@ const InputVersion = "loom-input-v1"
 //	chat               true or false
 //	frequency_penalty  float
 //	ids                list of ints
+//	kv_cache           string (only when KVCache is not empty)
 //	max_tokens         int
 //	min_p              float
 //	penalty_last_n     int
@@ -59,6 +64,10 @@ const InputVersion = "loom-input-v1"
 //	temperature        float
 //	top_k              int
 //	top_p              float
+//
+// kv_cache was added after the format was first fixed: it is left out for
+// the float32 cache, so that every input_sha256 computed before it existed
+// stays valid.
 //
 // An int is its decimal form ("-1", "0", "42"). A float is the float32
 // value actually used, written as the shortest decimal that reads back as
@@ -83,6 +92,9 @@ func (in Input) Canonical() []byte {
 		ids = strconv.AppendInt(append(ids, ':'), int64(id), 10)
 	}
 	line("ids", ids)
+	if in.KVCache != "" {
+		line("kv_cache", appendString(nil, in.KVCache))
+	}
 	line("max_tokens", strconv.AppendInt(nil, int64(in.MaxTokens), 10))
 	line("min_p", appendFloat(nil, s.MinP))
 	line("penalty_last_n", strconv.AppendInt(nil, int64(s.PenaltyLastN), 10))

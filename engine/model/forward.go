@@ -116,9 +116,8 @@ func (m *Model) layer(c *Cache, l int, s *scratch, pos0, n int) {
 		kernels.RoPE(s.q[t*d.qDim:(t+1)*d.qDim], cos, sin, d.headDim)
 		kernels.RoPE(s.k[t*d.kvDim:(t+1)*d.kvDim], cos, sin, d.headDim)
 	}
-	copy(c.k[l][pos0*d.kvDim:], s.k)
-	copy(c.v[l][pos0*d.kvDim:], s.v)
-	m.attention(s.att, s.q, c.k[l], c.v[l], c.decodeScores(n), pos0, n)
+	c.store(l, s.k, s.v, pos0, n)
+	m.attention(s.att, s.q, c, l, pos0, n)
 	m.project(s.tmp, &ly.Attn.O, s.att, n)
 	addBias(s.tmp, ly.Attn.OBias)
 	addInto(s.x, s.tmp)
@@ -135,32 +134,42 @@ func (m *Model) layer(c *Cache, l int, s *scratch, pos0, n int) {
 }
 
 // attention computes causal (optionally sliding-window) grouped-query
-// attention for n queries at positions pos0.. against the cached keys and
-// values kc, vc (which already hold those positions). For query head h at
-// position p, with kv head h/(heads/kvHeads):
+// attention for n queries at positions pos0.. against layer l's keys and
+// values in c (which already hold those positions). For query head h at
+// position p, with kv head h/(heads/kvHeads), k[j] and v[j] its cached key
+// and value at position j converted exactly to float32:
 //
 //	s[j] = float32(Dot(q, k[j]) * 1/sqrt(headDim))  for j in [first, p]
 //	softmax(s)
 //	out = sum over j, in increasing j, of float32(s[j]*v[j])
 //
 // where first = 0, or p-window+1 with a sliding window (HF keeps key j
-// when j > p - sliding_window). Each (token, head) pair is computed by one
-// goroutine, so the result does not depend on the thread count.
+// when j > p - sliding_window). The dot products are one kernels.MatVec
+// over the consecutive key rows (each the canonical Dot, f16 rows
+// converted exactly inside the kernel). Each (token, head) pair is
+// computed by one goroutine, so the result does not depend on the thread
+// count.
 //
-// scores, when it holds n*heads*(pos0+n) values, gives each (token, head)
-// pair its own part for the attention weights (a decode step passes the
-// cache's buffer, so it allocates nothing); otherwise each goroutine
-// allocates its own.
-func (m *Model) attention(out, q, kc, vc, scores []float32, pos0, n int) {
+// A decode step (n == 1) uses the cache's buffers for the attention
+// weights and the key views, so it allocates nothing; a prefill's
+// goroutines allocate their own.
+func (m *Model) attention(out, q []float32, c *Cache, l, pos0, n int) {
 	d := m.d
 	group := d.heads / d.kvHeads
 	scale := float32(1 / math.Sqrt(float64(d.headDim)))
 	span := pos0 + n
-	shared := len(scores) >= n*d.heads*span
+	scores, keys := c.decodeBuffers(n)
+	vc := &c.v[l]
+	var f16 *[1 << 16]float32
+	if vc.DType == kernels.F16 {
+		f16 = f16Values()
+	}
 	m.pool.For(n*d.heads, func(lo, hi int) {
 		var own []float32
-		if !shared {
+		var ownKeys *kernels.Mat
+		if scores == nil {
 			own = make([]float32, span)
+			ownKeys = new(kernels.Mat)
 		}
 		for i := lo; i < hi; i++ {
 			t, h := i/d.heads, i%d.heads
@@ -169,24 +178,34 @@ func (m *Model) attention(out, q, kc, vc, scores []float32, pos0, n int) {
 			if d.window > 0 {
 				first = max(p-d.window+1, 0)
 			}
-			qv := q[t*d.qDim+h*d.headDim:][:d.headDim]
-			kvOff := (h / group) * d.headDim
-			sc := own
-			if shared {
-				sc = scores[i*span:]
+			g := h / group
+			sc, kw := own, ownKeys
+			if scores != nil {
+				sc, kw = scores[i*span:], &keys[i]
 			}
 			sc = sc[:p+1-first]
-			for j := range sc {
-				kv := kc[(first+j)*d.kvDim+kvOff:][:d.headDim]
-				sc[j] = float32(kernels.Dot(qv, kv) * scale)
+			c.keyRows(kw, l, g, first, p)
+			kernels.MatVec(nil, sc, kw, q[t*d.qDim+h*d.headDim:][:d.headDim])
+			for j, x := range sc {
+				sc[j] = float32(x * scale)
 			}
 			kernels.Softmax(sc)
 			o := out[t*d.qDim+h*d.headDim:][:d.headDim]
 			clear(o)
-			for j, w := range sc {
-				vv := vc[(first+j)*d.kvDim+kvOff:][:d.headDim]
-				for e, x := range vv {
-					o[e] += float32(w * x)
+			row := (g*c.cap + first) * d.headDim
+			if f16 != nil {
+				for _, w := range sc {
+					for e, x := range vc.U16[row : row+d.headDim] {
+						o[e] += float32(w * f16[x])
+					}
+					row += d.headDim
+				}
+			} else {
+				for _, w := range sc {
+					for e, x := range vc.F32[row : row+d.headDim] {
+						o[e] += float32(w * x)
+					}
+					row += d.headDim
 				}
 			}
 		}

@@ -7,9 +7,10 @@
 // (model.embed_tokens.weight, model.layers.N.self_attn.q_proj.weight, ...).
 // Weights keep their file dtype (F32, F16 or BF16) as kernels.Mat views of
 // the memory-mapped file; only norm weights and biases, which are small,
-// are converted to float32. Activations, the KV cache and logits are
-// float32, computed with the deterministic kernels, so a model gives the
-// same logits on every platform and thread count.
+// are converted to float32. Activations, the KV cache (unless
+// Options.KVCache asks for binary16) and logits are float32, computed with
+// the deterministic kernels, so a model gives the same logits on every
+// platform and thread count.
 package model
 
 import (
@@ -84,6 +85,16 @@ type Options struct {
 	// to kernels.Q8 (about a quarter of float32's memory traffic, so
 	// decode is faster; logits move by quantization error). See quantize.go.
 	Quantize string
+	// KVCache is the element type of the attention KV cache: "" or
+	// KVCacheF32 ("f32") keeps keys and values in float32; KVCacheF16
+	// ("f16") stores them as IEEE binary16 (kernels.F32ToF16, rounded to
+	// nearest even), which halves the cache's memory. Attention converts
+	// them back exactly (kernels.F16ToF32) and computes in float32 as
+	// before, so only that one rounding of each key and value moves the
+	// logits, and results stay bit-identical across platforms and thread
+	// counts. A key or value beyond binary16's range (±65504) becomes
+	// ±Inf, as in llama.cpp's f16 cache. See cache.go.
+	KVCache string
 
 	// mapped is set by Load: the weights are a read-only file mapping
 	// whose pages quantization may hand back to the OS.
@@ -104,6 +115,7 @@ type Model struct {
 	d       dims
 	invFreq []float32 // RoPE inverse frequencies [headDim/2]
 	ctxLen  int
+	kv      kernels.DType // the KV cache's element type: F32 or F16
 	pool    *kernels.Pool
 	closer  io.Closer // the tensor set whose memory the weights view; nil in tests that build in memory
 
@@ -243,7 +255,11 @@ func build(cfg *config.Config, src tensorSource, opts Options) (*Model, error) {
 	if err := checkQuantize(opts.Quantize); err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, d: d, invFreq: inv, ctxLen: ctxLen}
+	kv, err := kvDType(opts.KVCache)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{cfg: cfg, d: d, invFreq: inv, ctxLen: ctxLen, kv: kv}
 	if err := m.loadWeights(src); err != nil {
 		return nil, err
 	}

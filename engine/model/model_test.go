@@ -322,38 +322,43 @@ func TestWeightsKeepFileDType(t *testing.T) {
 
 // TestNextReusesLogits checks that Next gives Forward's logits bit for bit
 // and that a decode step through Next allocates nothing, the property that
-// keeps the garbage collector out of a game's frames while NPCs talk.
+// keeps the garbage collector out of a game's frames while NPCs talk; with
+// either KV cache type.
 func TestNextReusesLogits(t *testing.T) {
-	m, err := Load("../../testdata/models/llama-tied", Options{Threads: 1})
-	require.NoError(t, err)
-	defer m.Close()
-	prompt := []int{1, 5, 9, 33, 70}
+	for _, kv := range []string{KVCacheF32, KVCacheF16} {
+		t.Run(kv, func(t *testing.T) {
+			m, err := Load("../../testdata/models/llama-tied", Options{Threads: 1, KVCache: kv})
+			require.NoError(t, err)
+			defer m.Close()
+			prompt := []int{1, 5, 9, 33, 70}
 
-	ref := m.NewCache(0)
-	want, err := m.Forward(ref, prompt, false)
-	require.NoError(t, err)
-	c := m.NewCache(0)
-	got, err := m.Next(c, prompt)
-	require.NoError(t, err)
-	assert.Equal(t, want, got)
+			ref := m.NewCache(0)
+			want, err := m.Forward(ref, prompt, false)
+			require.NoError(t, err)
+			c := m.NewCache(0)
+			got, err := m.Next(c, prompt)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
 
-	for _, id := range []int{7, 8, 9} {
-		want, err = m.Forward(ref, []int{id}, false)
-		require.NoError(t, err)
-		got, err = m.Next(c, []int{id})
-		require.NoError(t, err)
-		assert.Equal(t, want, got)
+			for _, id := range []int{7, 8, 9} {
+				want, err = m.Forward(ref, []int{id}, false)
+				require.NoError(t, err)
+				got, err = m.Next(c, []int{id})
+				require.NoError(t, err)
+				assert.Equal(t, want, got)
+			}
+			// What is left is one small closure per layer for the worker pool.
+			const steps = 20
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range steps {
+				c.Truncate(len(prompt))
+				_, err := m.Next(c, []int{11})
+				require.NoError(t, err)
+			}
+			runtime.ReadMemStats(&after)
+			perStep := (after.TotalAlloc - before.TotalAlloc) / steps
+			assert.Less(t, perStep, uint64(1024), "bytes allocated per decode step (the logits alone are %d)", 4*m.Config().VocabSize)
+		})
 	}
-	// What is left is one small closure per layer for the worker pool.
-	const steps = 20
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range steps {
-		c.Truncate(len(prompt))
-		_, err := m.Next(c, []int{11})
-		require.NoError(t, err)
-	}
-	runtime.ReadMemStats(&after)
-	perStep := (after.TotalAlloc - before.TotalAlloc) / steps
-	assert.Less(t, perStep, uint64(1024), "bytes allocated per decode step (the logits alone are %d)", 4*m.Config().VocabSize)
 }

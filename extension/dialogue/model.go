@@ -57,6 +57,10 @@ type Options struct {
 	// Quantize converts the weights at load: "" keeps the file's dtype,
 	// "q8" converts them to 8-bit blocks (model.QuantizeQ8).
 	Quantize string
+	// KVCache is the element type of every NPC's KV cache: "" or "f32"
+	// for float32, "f16" (model.KVCacheF16) for binary16, which halves the
+	// memory each conversation holds (see model.Options.KVCache).
+	KVCache string
 }
 
 // Info describes a loaded model.
@@ -77,6 +81,8 @@ type Model struct {
 	template string
 	sha256   string // audit.ModelSHA256 of the files loaded
 	bg       bool   // Options.Background
+	quantize string // Options.Quantize, for the audits' input hash
+	kvCache  string // Options.KVCache, "" for float32, likewise
 
 	mu      sync.Mutex
 	running int  // jobs started and not finished
@@ -119,7 +125,7 @@ func checkFolder(fsys fs.FS, name string) error {
 }
 
 func modelOptions(o Options) model.Options {
-	return model.Options{Threads: o.Threads, Background: o.Background, ContextLength: o.ContextLength, Quantize: o.Quantize}
+	return model.Options{Threads: o.Threads, Background: o.Background, ContextLength: o.ContextLength, Quantize: o.Quantize, KVCache: o.KVCache}
 }
 
 func load(fsys fs.FS, loadModel func() (*model.Model, error), name string, o Options) (*Model, error) {
@@ -148,7 +154,17 @@ func load(fsys fs.FS, loadModel func() (*model.Model, error), name string, o Opt
 	}
 	eos = append(eos, m.Config().EOSTokenIDs...)
 	slices.Sort(eos)
-	return &Model{m: m, tok: tok, eos: slices.Compact(eos), template: tok.ChatTemplate(), sha256: sum, bg: o.Background}, nil
+	return &Model{m: m, tok: tok, eos: slices.Compact(eos), template: tok.ChatTemplate(), sha256: sum, bg: o.Background,
+		quantize: o.Quantize, kvCache: auditKVCache(o.KVCache)}, nil
+}
+
+// auditKVCache is the KV cache type as audit.Input names it: "" for
+// float32, which "f32" also means.
+func auditKVCache(kv string) string {
+	if kv == model.KVCacheF32 {
+		return ""
+	}
+	return kv
 }
 
 // Info describes the model.

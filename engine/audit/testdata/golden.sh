@@ -48,6 +48,13 @@ printf 'input:ids %s\n' "$(printf '%s\n' loom-input-v1 chat=false \
 	presence_penalty=0 prompt=0: quantize=0: repeat_penalty=1 seed=42 stop=0 system=0: \
 	temperature=1e-05 top_k=0 top_p=1 | sha256sum | cut -d' ' -f1)"
 
+# input_sha256 of an ids prompt with an f16 KV cache: kv_cache (present only
+# when set) comes between ids and max_tokens.
+printf 'input:kvcache %s\n' "$(printf '%s\n' loom-input-v1 chat=false \
+	frequency_penalty=0 ids=3:1:-7:31999 kv_cache=3:f16 max_tokens=20 min_p=0 penalty_last_n=0 \
+	presence_penalty=0 prompt=0: quantize=0: repeat_penalty=1 seed=42 stop=0 system=0: \
+	temperature=1e-05 top_k=0 top_p=1 | sha256sum | cut -d' ' -f1)"
+
 # logits_sha256 of two steps, [1, -2.5, -0] then [0.1, +Inf, 65504]:
 # float32 bits 3f800000 c0200000 80000000, 3dcccccd 7f800000 477fe000,
 # each written little-endian.

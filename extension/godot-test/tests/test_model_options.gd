@@ -1,8 +1,9 @@
 extends "res://test_case.gd"
-## LoomModel's quantize and background_threads: their defaults, a bad
-## quantize refused before loading, a q8 model whose greedy reply and audit
-## equal `loom verify --quantize q8`'s (the CLI in LOOM_BIN), and normal-
-## priority threads still giving transformers' greedy reply.
+## LoomModel's quantize, kv_cache and background_threads: their defaults, a
+## bad quantize or kv_cache refused before loading, a q8 model and an
+## f16-cache model whose greedy replies and audits equal `loom verify
+## --quantize q8`'s and `loom verify --kv-cache f16`'s (the CLI in LOOM_BIN),
+## and normal-priority threads still giving transformers' greedy reply.
 
 
 func _greedy_reply(model: LoomModel, text: String) -> LoomNPC:
@@ -15,10 +16,23 @@ func _greedy_reply(model: LoomModel, text: String) -> LoomNPC:
 	return npc
 
 
+## The audit's input hash covers the load options too: it equals
+## `loom verify --ids` with the same flags (and the sampler settings of
+## make_npc's NPC: LoomNPC's defaults at temperature 0).
+func _check_input_hash(audit: Dictionary, flags: Array) -> void:
+	var ids := ",".join(PackedStringArray(Array(audit.prompt_ids).map(func(id): return str(id))))
+	var sampling := ["--max-tokens", "20", "--temp", "0", "--top-k", "40", "--top-p", "0.95", "--min-p", "0.05",
+		"--repeat-penalty", "1.1", "--repeat-last-n", "64", "--seed", str(audit.seed)]
+	var verified := verify(PackedStringArray(["--ids", ids] + sampling + flags))
+	for key in ["input_sha256", "ids", "logits_sha256"]:
+		check_eq(audit.get(key), verified.get(key), "audit vs loom verify --ids %s: %s" % [" ".join(flags), key])
+
+
 func run() -> void:
 	var defaults := LoomModel.new()
 	check_eq(defaults.background_threads, true, "background_threads default")
 	check_eq(defaults.quantize, "none", "quantize default")
+	check_eq(defaults.kv_cache, "f32", "kv_cache default")
 
 	var bad := LoomModel.new()
 	bad.model_path = MODEL_PATH
@@ -28,6 +42,15 @@ func run() -> void:
 	check_eq(bad.load_blocking(), ERR_INVALID_PARAMETER, "load_blocking() with quantize q4")
 	await get_tree().process_frame
 	check(failed.size() == 1 and "q4" in str(failed[0]), "load_failed names the bad quantize: %s" % str(failed))
+
+	var bad_kv := LoomModel.new()
+	bad_kv.model_path = MODEL_PATH
+	bad_kv.kv_cache = "f8"
+	failed.clear()
+	bad_kv.load_failed.connect(func(m): failed.append(m))
+	check_eq(bad_kv.load_blocking(), ERR_INVALID_PARAMETER, "load_blocking() with kv_cache f8")
+	await get_tree().process_frame
+	check(failed.size() == 1 and "f8" in str(failed[0]), "load_failed names the bad kv_cache: %s" % str(failed))
 
 	var g := golden()
 	var normal := LoomModel.new()
@@ -50,10 +73,30 @@ func run() -> void:
 	var verified := verify(PackedStringArray(["--chat", "--prompt", g.messages[0].content, "--greedy", "--max-tokens", "20", "--quantize", "q8"]))
 	for key in ["model_sha256", "ids", "logits_sha256", "text"]:
 		check_eq(audit.get(key), verified.get(key), "q8 reply vs loom verify --quantize q8: " + key)
+	_check_input_hash(audit, ["--quantize", "q8"])
 	var same := 0
 	for i in min(audit.ids.size(), g.greedy_ids.size()):
 		if audit.ids[i] != g.greedy_ids[i]:
 			break
 		same += 1
 	report("q8_greedy_steps_equal_to_transformers_f32", same)
+	npc.queue_free()
+
+	var f16 := LoomModel.new()
+	f16.model_path = MODEL_PATH
+	f16.kv_cache = "f16"
+	check_eq(f16.kv_cache, "f16", "kv_cache reads back")
+	check_eq(f16.load_blocking(), OK, "load_blocking() with kv_cache f16")
+	npc = await _greedy_reply(f16, g.messages[0].content)
+	audit = npc.get_last_audit()
+	verified = verify(PackedStringArray(["--chat", "--prompt", g.messages[0].content, "--greedy", "--max-tokens", "20", "--kv-cache", "f16"]))
+	for key in ["model_sha256", "ids", "logits_sha256", "text"]:
+		check_eq(audit.get(key), verified.get(key), "f16 cache reply vs loom verify --kv-cache f16: " + key)
+	_check_input_hash(audit, ["--kv-cache", "f16"])
+	same = 0
+	for i in min(audit.ids.size(), g.greedy_ids.size()):
+		if audit.ids[i] != g.greedy_ids[i]:
+			break
+		same += 1
+	report("f16_cache_greedy_steps_equal_to_transformers_f32", same)
 	npc.queue_free()
