@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/loomai/loom/kernels"
 )
@@ -60,7 +59,7 @@ func (m *Model) CacheBytes(positions int) int64 {
 // Each layer's keys (and values) are one kernels.Mat of kvHeads*cap rows of
 // headDim elements: row g*cap+p holds kv head g at position p, so the keys
 // one query head attends to are consecutive rows, which attention hands to
-// kernels.MatVec as they are.
+// kernels.DotRows as they are.
 //
 // Memory grows with the sequence (doubling, up to the cache's maximum
 // length), so a cache that is never filled never holds its full size.
@@ -72,7 +71,6 @@ type Cache struct {
 	k, v   []kernels.Mat // per layer: kvHeads*cap rows of headDim
 	step   *scratch      // buffers for one token, reused by every decode step
 	scores []float32     // attention weights of a decode step: heads x cap
-	keys   []kernels.Mat // a decode step's view of the keys, one per query head
 	logits []float32     // Next's result, reused by every call
 }
 
@@ -170,32 +168,6 @@ func putRow(w *kernels.Mat, r int, src []float32) {
 	copy(w.F32[off:off+len(src)], src)
 }
 
-// f16Values maps every binary16 bit pattern to its float32 value
-// (kernels.F16ToF32, exact): 256 KiB, built once per process on first use.
-// Attention reads an f16 cache's values through it, the same bits in half
-// the time of calling F16ToF32 for each (on a Zen 3, 0.56 ns per value
-// accumulated instead of 1.2; a float32 value takes 0.39).
-var f16Values = sync.OnceValue(func() *[1 << 16]float32 {
-	var t [1 << 16]float32
-	for h := range t {
-		t[h] = kernels.F16ToF32(uint16(h))
-	}
-	return &t
-})
-
-// keyRows sets w to the rows of layer l's keys of kv head g at positions
-// [first, last], a view that copies nothing.
-func (c *Cache) keyRows(w *kernels.Mat, l, g, first, last int) {
-	k := &c.k[l]
-	lo, hi := (g*c.cap+first)*k.Cols, (g*c.cap+last+1)*k.Cols
-	*w = kernels.Mat{Rows: last + 1 - first, Cols: k.Cols, DType: k.DType}
-	if k.DType == kernels.F16 {
-		w.U16 = k.U16[lo:hi]
-	} else {
-		w.F32 = k.F32[lo:hi]
-	}
-}
-
 // scratch holds the activations of one Forward over n tokens, each buffer
 // n rows of the size its name gives.
 type scratch struct {
@@ -236,19 +208,15 @@ func (c *Cache) scratch(n int) *scratch {
 	return c.step
 }
 
-// decodeBuffers returns the cache's attention buffers for a step of n
-// tokens: for a single token, heads x cap attention weights and one key
-// view per query head; nil for a prefill (whose goroutines allocate their
-// own, as it may be long).
-func (c *Cache) decodeBuffers(n int) (scores []float32, keys []kernels.Mat) {
+// decodeScores returns the cache's buffer for the attention weights of a
+// step of n tokens: heads x cap values for a decode step (n == 1), nil for
+// a prefill, whose goroutines allocate their own.
+func (c *Cache) decodeScores(n int) []float32 {
 	if n != 1 {
-		return nil, nil
+		return nil
 	}
 	if want := c.m.d.heads * c.cap; len(c.scores) < want {
 		c.scores = make([]float32, want)
 	}
-	if len(c.keys) != c.m.d.heads {
-		c.keys = make([]kernels.Mat, c.m.d.heads)
-	}
-	return c.scores, c.keys
+	return c.scores
 }

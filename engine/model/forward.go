@@ -144,32 +144,27 @@ func (m *Model) layer(c *Cache, l int, s *scratch, pos0, n int) {
 //	out = sum over j, in increasing j, of float32(s[j]*v[j])
 //
 // where first = 0, or p-window+1 with a sliding window (HF keeps key j
-// when j > p - sliding_window). The dot products are one kernels.MatVec
-// over the consecutive key rows (each the canonical Dot, f16 rows
-// converted exactly inside the kernel). Each (token, head) pair is
-// computed by one goroutine, so the result does not depend on the thread
-// count.
+// when j > p - sliding_window). The keys and values of kv head g at
+// positions [first, p] are consecutive rows of the cache (cache.go), so the
+// dot products are one kernels.DotRows call (each the canonical Dot, f16
+// rows converted exactly inside the kernel) and each value is added with
+// kernels.AddScaled. Each (token, head) pair is computed by one goroutine,
+// so the result does not depend on the thread count.
 //
-// A decode step (n == 1) uses the cache's buffers for the attention
-// weights and the key views, so it allocates nothing; a prefill's
-// goroutines allocate their own.
+// A decode step (n == 1) uses the cache's buffer for the attention
+// weights, so it allocates nothing; a prefill's goroutines allocate their
+// own.
 func (m *Model) attention(out, q []float32, c *Cache, l, pos0, n int) {
-	d := m.d
+	d, hd := m.d, m.d.headDim
 	group := d.heads / d.kvHeads
-	scale := float32(1 / math.Sqrt(float64(d.headDim)))
+	scale := float32(1 / math.Sqrt(float64(hd)))
 	span := pos0 + n
-	scores, keys := c.decodeBuffers(n)
-	vc := &c.v[l]
-	var f16 *[1 << 16]float32
-	if vc.DType == kernels.F16 {
-		f16 = f16Values()
-	}
+	scores := c.decodeScores(n)
+	kc, vc := &c.k[l], &c.v[l]
 	m.pool.For(n*d.heads, func(lo, hi int) {
 		var own []float32
-		var ownKeys *kernels.Mat
 		if scores == nil {
 			own = make([]float32, span)
-			ownKeys = new(kernels.Mat)
 		}
 		for i := lo; i < hi; i++ {
 			t, h := i/d.heads, i%d.heads
@@ -178,34 +173,30 @@ func (m *Model) attention(out, q []float32, c *Cache, l, pos0, n int) {
 			if d.window > 0 {
 				first = max(p-d.window+1, 0)
 			}
-			g := h / group
-			sc, kw := own, ownKeys
+			sc := own
 			if scores != nil {
-				sc, kw = scores[i*span:], &keys[i]
+				sc = scores[i*span:]
 			}
 			sc = sc[:p+1-first]
-			c.keyRows(kw, l, g, first, p)
-			kernels.MatVec(nil, sc, kw, q[t*d.qDim+h*d.headDim:][:d.headDim])
+			lo, hi := (h/group*c.cap+first)*hd, (h/group*c.cap+p+1)*hd // rows [first, p] of kv head h/group
+			qv := q[t*d.qDim+h*hd:][:hd]
+			if kc.DType == kernels.F16 {
+				kernels.DotRowsF16(sc, kc.U16[lo:hi], hd, qv)
+			} else {
+				kernels.DotRows(sc, kc.F32[lo:hi], hd, qv)
+			}
 			for j, x := range sc {
 				sc[j] = float32(x * scale)
 			}
 			kernels.Softmax(sc)
-			o := out[t*d.qDim+h*d.headDim:][:d.headDim]
+			o := out[t*d.qDim+h*hd:][:hd]
 			clear(o)
-			row := (g*c.cap + first) * d.headDim
-			if f16 != nil {
-				for _, w := range sc {
-					for e, x := range vc.U16[row : row+d.headDim] {
-						o[e] += float32(w * f16[x])
-					}
-					row += d.headDim
-				}
-			} else {
-				for _, w := range sc {
-					for e, x := range vc.F32[row : row+d.headDim] {
-						o[e] += float32(w * x)
-					}
-					row += d.headDim
+			for j, w := range sc {
+				r := lo + j*hd
+				if vc.DType == kernels.F16 {
+					kernels.AddScaledF16(o, w, vc.U16[r:r+hd])
+				} else {
+					kernels.AddScaled(o, w, vc.F32[r:r+hd])
 				}
 			}
 		}
