@@ -13,6 +13,12 @@ import (
 // (Z24+t) per vector.
 const q8MaxTokens = 8
 
+// q8Prefetch is how far ahead, in bytes, the one-vector kernel (decode)
+// prefetches the group's weights, all eight lines of a block: on a
+// Sapphire Rapids VM, 2 threads, SmolLM2-135M-shaped q8 decode went from
+// ~181 to ~201 tok/s (4096: ~190).
+const q8Prefetch = 16384
+
 // q8Group emits q8g<T>VNNI, the AVX-512 VNNI twin of kernels.q8GroupGo for
 // T vectors: sixteen rows of one row group, one per 32-bit lane.
 //
@@ -48,6 +54,11 @@ func (g *gen) q8Group(tokens int) {
 		g.p("\tVMOVDQU32 %d(SI), Z%d", 64*q, q)
 	}
 	g.p("\tVMOVUPS (DX), Z8")
+	if tokens == 1 { // decode: stream the weights ahead (see q8Prefetch)
+		for q := range 8 {
+			g.p("\tPREFETCHT0 %d(SI)", q8Prefetch+64*q)
+		}
+	}
 	for t := range tokens {
 		acc, sum := 16+t, 24+t
 		g.p("\tVPBROADCASTD %d(BX), Z%d", 4*t, sum)
