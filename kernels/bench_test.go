@@ -130,6 +130,81 @@ func BenchmarkQ8AVX2(b *testing.B) {
 	}
 }
 
+// BenchmarkAttention is one query head against 1024 cached positions of
+// head_dim 64 (a long conversation's decode step): DotRows over the keys,
+// then AddScaled for every value, f32 and f16 caches.
+func BenchmarkAttention(b *testing.B) {
+	const span, hd = 1024, 64
+	r := &rng{13}
+	q, w := r.vec(hd, false), r.vec(span, false)
+	keys, vals := r.vec(span*hd, false), r.vec(span*hd, false)
+	k16, v16 := r.halves(span*hd, F16, false), r.halves(span*hd, F16, false)
+	sc, o := make([]float32, span), make([]float32, hd)
+	b.Run("f32", func(b *testing.B) {
+		b.SetBytes(2 * 4 * span * hd)
+		for b.Loop() {
+			DotRows(sc, keys, hd, q)
+			for j, a := range w {
+				AddScaled(o, a, vals[j*hd:(j+1)*hd])
+			}
+		}
+	})
+	b.Run("f16", func(b *testing.B) {
+		b.SetBytes(2 * 2 * span * hd)
+		for b.Loop() {
+			DotRowsF16(sc, k16, hd, q)
+			for j, a := range w {
+				AddScaledF16(o, a, v16[j*hd:(j+1)*hd])
+			}
+		}
+	})
+}
+
+// BenchmarkQuantizeActs is the Q8 quantization of 128 vectors of 576
+// values (a prefill's activations before one projection).
+func BenchmarkQuantizeActs(b *testing.B) {
+	x := (&rng{14}).vec(128*576, false)
+	b.SetBytes(4 * 128 * 576)
+	for b.Loop() {
+		q8ActsPool.Put(quantizeActs(nil, x, 128, 576))
+	}
+}
+
+// BenchmarkRoPE rotates one token's 9 heads of 64 (SmolLM2-135M's
+// queries).
+func BenchmarkRoPE(b *testing.B) {
+	r := &rng{15}
+	x, cos, sin := r.vec(9*64, false), r.vec(32, false), r.vec(32, false)
+	b.SetBytes(4 * 9 * 64)
+	for b.Loop() {
+		RoPE(x, cos, sin, 64)
+	}
+}
+
+// BenchmarkConvertF16 converts 4096 values each way (an f16 KV cache row
+// block is written with F32ToF16).
+func BenchmarkConvertF16(b *testing.B) {
+	r := &rng{16}
+	x, h := r.vec(4096, false), r.halves(4096, F16, false)
+	out, outH := make([]float32, 4096), make([]uint16, 4096)
+	b.Run("F16ToF32", func(b *testing.B) {
+		b.SetBytes(2 * 4096)
+		for b.Loop() {
+			for i, v := range h {
+				out[i] = F16ToF32(v)
+			}
+		}
+	})
+	b.Run("F32ToF16", func(b *testing.B) {
+		b.SetBytes(4 * 4096)
+		for b.Loop() {
+			for i, v := range x {
+				outH[i] = F32ToF16(v)
+			}
+		}
+	})
+}
+
 func BenchmarkDot(b *testing.B) {
 	r := &rng{10}
 	for _, n := range []int{64, 576, 4096} {
