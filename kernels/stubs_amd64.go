@@ -127,51 +127,11 @@ func dotF32(a, b []float32) float32 {
 	return dot1F32AVX2(&a[0], &b[0], n/8, t.wPtr(rem), t.xPtr(rem))
 }
 
-// rowsF32 sets y[i] = dot(row i of w, x), with rows of len(x) columns,
-// four rows per assembly call and the rest one at a time.
-func rowsF32(y, w, x []float32) {
-	c := len(x)
-	if !useAVX2 || c == 0 {
-		rowsF32Go(y, w, x)
-		return
-	}
-	var t tails
-	rem := c % 8
-	setF32(t.x[:], 0, x, rem)
-	i := 0
-	for ; i+4 <= len(y); i += 4 {
-		for r := range 4 {
-			setF32(t.w[:], r, w[(i+r)*c:(i+r+1)*c], rem)
-		}
-		rows4F32AVX2(&y[i], &w[i*c], c, &x[0], c/8, t.wPtr(rem), t.xPtr(rem))
-	}
-	for ; i < len(y); i++ {
-		setF32(t.w[:], 0, w[i*c:(i+1)*c], rem)
-		y[i] = dot1F32AVX2(&w[i*c], &x[0], c/8, t.wPtr(rem), t.xPtr(rem))
-	}
-}
+// rowsF32 sets y[i] = dot(row i of w, x), with rows of len(x) columns:
+// dotRowsF32 with the rows back to back.
+func rowsF32(y, w, x []float32) { dotRowsF32(y, w, len(x), x) }
 
-func rowsF16(y []float32, w []uint16, x []float32) {
-	c := len(x)
-	if !useF16C || c == 0 {
-		rowsF16Go(y, w, x)
-		return
-	}
-	var t tails
-	rem := c % 8
-	setF32(t.x[:], 0, x, rem)
-	i := 0
-	for ; i+4 <= len(y); i += 4 {
-		for r := range 4 {
-			setF16(t.w[:], r, w[(i+r)*c:(i+r+1)*c], rem)
-		}
-		rows4F16AVX2(&y[i], &w[i*c], c, &x[0], c/8, t.wPtr(rem), t.xPtr(rem))
-	}
-	for ; i < len(y); i++ {
-		setF16(t.w[:], 0, w[i*c:(i+1)*c], rem)
-		y[i] = dot1F16AVX2(&w[i*c], &x[0], c/8, t.wPtr(rem), t.xPtr(rem))
-	}
-}
+func rowsF16(y []float32, w []uint16, x []float32) { dotRowsF16(y, w, len(x), x) }
 
 func rowsBF16(y []float32, w []uint16, x []float32) {
 	c := len(x)

@@ -33,7 +33,7 @@ func addScaledF16(dst []float32, a float32, x []uint16) {
 }
 
 // dotRowsF32 runs rows4F32AVX2 on four rows at a time and dot1F32AVX2 on
-// the rest, as rowsF32 does for contiguous rows.
+// the rest; MatVec's rowsF32 is this with the rows back to back.
 func dotRowsF32(y, rows []float32, stride int, x []float32) {
 	c := len(x)
 	if !useAVX2 || c == 0 {
