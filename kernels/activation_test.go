@@ -117,3 +117,44 @@ func TestRoPEPanicsOnBadShape(t *testing.T) {
 	assert.Panics(t, func() { RMSNorm(make([]float32, 2), make([]float32, 3), make([]float32, 3), 1e-5) })
 	assert.Panics(t, func() { SwiGLU(make([]float32, 2), make([]float32, 3), make([]float32, 3)) })
 }
+
+// TestRoPEMatchesReference checks RoPE (assembly where the CPU has it)
+// against ropeGo bit for bit, for head sizes with and without a tail past
+// the chunks of eight pairs, and special values.
+func TestRoPEMatchesReference(t *testing.T) {
+	r := &rng{32}
+	for _, hd := range []int{2, 8, 16, 20, 64, 80, 128} {
+		for _, heads := range []int{1, 3, 9} {
+			for _, special := range []bool{false, true} {
+				name := fmt.Sprintf("headDim=%d heads=%d special=%v", hd, heads, special)
+				x := r.vec(hd*heads, special)
+				cos, sin := r.vec(hd/2, special), r.vec(hd/2, special)
+				got, want := append([]float32(nil), x...), append([]float32(nil), x...)
+				RoPE(got, cos, sin, hd)
+				ropeGo(want, cos, sin, hd, 0)
+				assertSameBits(t, want, got, name)
+			}
+		}
+	}
+}
+
+// TestRMSNormMatchesReference checks RMSNorm's scaling step (assembly
+// where the CPU has it) against rmsScaleGo bit for bit, in place too.
+func TestRMSNormMatchesReference(t *testing.T) {
+	r := &rng{33}
+	for _, n := range testCols {
+		for _, special := range []bool{false, true} {
+			name := fmt.Sprintf("n=%d special=%v", n, special)
+			x, w := r.vec(n, special), r.vec(n, special)
+			inv := r.vec(1, special)[0]
+			buf, got := guarded(n)
+			rmsScale(got, x, w, inv)
+			checkGuards(t, buf, n)
+			want := make([]float32, n)
+			rmsScaleGo(want, x, w, inv)
+			assertSameBits(t, want, got, name)
+			rmsScale(x, x, w, inv)
+			assertSameBits(t, want, x, name+" in place")
+		}
+	}
+}

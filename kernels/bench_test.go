@@ -173,8 +173,11 @@ func BenchmarkQuantizeActs(b *testing.B) {
 // BenchmarkRoPE rotates one token's 9 heads of 64 (SmolLM2-135M's
 // queries).
 func BenchmarkRoPE(b *testing.B) {
-	r := &rng{15}
-	x, cos, sin := r.vec(9*64, false), r.vec(32, false), r.vec(32, false)
+	x := (&rng{15}).vec(9*64, false)
+	cos, sin := make([]float32, 32), make([]float32, 32)
+	for i := range cos { // a rotation, so that x keeps its size over b.N calls
+		cos[i], sin[i] = float32(Cos(float64(i)/7)), float32(Sin(float64(i)/7))
+	}
 	b.SetBytes(4 * 9 * 64)
 	for b.Loop() {
 		RoPE(x, cos, sin, 64)

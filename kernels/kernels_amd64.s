@@ -1286,3 +1286,66 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func ropeAVX2(x, cos, sin *float32, h8, h, heads int)
+TEXT ·ropeAVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), DI
+	MOVQ h+32(FP), R8
+	SHLQ $2, R8
+	MOVQ heads+40(FP), DX
+	TESTQ DX, DX
+	JZ done
+head:
+	MOVQ cos+8(FP), SI
+	MOVQ sin+16(FP), BX
+	MOVQ h8+24(FP), CX
+	MOVQ DI, AX
+	TESTQ CX, CX
+	JZ next
+loop:
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R8*1), Y1
+	VMOVUPS (SI), Y2
+	VMOVUPS (BX), Y3
+	VMULPS Y2, Y0, Y4
+	VMULPS Y3, Y1, Y5
+	VSUBPS Y5, Y4, Y4
+	VMULPS Y2, Y1, Y6
+	VMULPS Y3, Y0, Y7
+	VADDPS Y7, Y6, Y6
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y6, (AX)(R8*1)
+	ADDQ $32, AX
+	ADDQ $32, SI
+	ADDQ $32, BX
+	DECQ CX
+	JNZ loop
+next:
+	LEAQ (DI)(R8*2), DI
+	DECQ DX
+	JNZ head
+done:
+	VZEROUPPER
+	RET
+
+// func rmsScaleAVX2(out, x, w *float32, n8 int, inv float32)
+TEXT ·rmsScaleAVX2(SB), NOSPLIT, $0-36
+	MOVQ out+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), BX
+	MOVQ n8+24(FP), CX
+	VBROADCASTSS inv+32(FP), Y0
+	TESTQ CX, CX
+	JZ done
+loop:
+	VMULPS (SI), Y0, Y1
+	VMULPS (BX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, BX
+	DECQ CX
+	JNZ loop
+done:
+	VZEROUPPER
+	RET

@@ -25,6 +25,13 @@ func RMSNorm(out, x, weight []float32, eps float32) {
 	// float32(math.Sqrt(float64(v))) is the correctly rounded float32
 	// square root: double rounding cannot occur for sqrt from 53 to 24 bits.
 	inv := 1 / float32(math.Sqrt(float64(mean+eps)))
+	rmsScale(out, x, weight, inv)
+}
+
+// rmsScaleGo is the pure-Go reference of RMSNorm's last step:
+// out[i] = weight[i] * float32(x[i]*inv).
+func rmsScaleGo(out, x, weight []float32, inv float32) {
+	x, weight = x[:len(out)], weight[:len(out)]
 	for i, v := range x {
 		out[i] = weight[i] * float32(v*inv)
 	}
@@ -122,11 +129,17 @@ func RoPE(x []float32, cos, sin []float32, headDim int) {
 		len(cos) != headDim/2 || len(sin) != headDim/2 {
 		panic(fmt.Sprintf("kernels.RoPE: headDim=%d, len(x)=%d, len(cos)=%d, len(sin)=%d", headDim, len(x), len(cos), len(sin)))
 	}
+	rope(x, cos, sin, headDim)
+}
+
+// ropeGo is the pure-Go reference of RoPE for the pairs from i0 on of
+// every head: the formula above, value by value.
+func ropeGo(x []float32, cos, sin []float32, headDim, i0 int) {
 	h := headDim / 2
 	for base := 0; base < len(x); base += headDim {
 		lo := x[base : base+h]
 		hi := x[base+h : base+headDim]
-		for i := range lo {
+		for i := i0; i < h; i++ {
 			a, b := lo[i], hi[i]
 			lo[i] = float32(a*cos[i]) - float32(b*sin[i])
 			hi[i] = float32(b*cos[i]) + float32(a*sin[i])

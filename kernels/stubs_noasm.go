@@ -44,3 +44,7 @@ func dotRowsF16(y []float32, rows []uint16, stride int, x []float32) {
 func addScaledF32(dst []float32, a float32, x []float32) { addScaledF32Go(dst, a, x) }
 
 func addScaledF16(dst []float32, a float32, x []uint16) { addScaledF16Go(dst, a, x) }
+
+func rope(x []float32, cos, sin []float32, headDim int) { ropeGo(x, cos, sin, headDim, 0) }
+
+func rmsScale(out, x, weight []float32, inv float32) { rmsScaleGo(out, x, weight, inv) }

@@ -449,6 +449,8 @@ func main() {
 	g.swiglu()
 	g.addScaled(dtypes[0])
 	g.addScaled(dtypes[1])
+	g.rope()
+	g.rmsScale()
 	out := strings.TrimRight(g.String(), "\n") + "\n"
 	if err := os.WriteFile("kernels_amd64.s", []byte(out), 0o644); err != nil {
 		log.Fatal(err)

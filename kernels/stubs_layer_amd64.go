@@ -77,3 +77,33 @@ func dotRowsF16(y []float32, rows []uint16, stride int, x []float32) {
 		y[j] = dot1F16AVX2(&rows[j*stride], &x[0], c/8, t.wPtr(rem), t.xPtr(rem))
 	}
 }
+
+// ropeAVX2 is ropeGo for the first 8*h8 pairs of heads heads of 2*h
+// values.
+//
+//go:noescape
+func ropeAVX2(x, cos, sin *float32, h8, h, heads int)
+
+// rmsScaleAVX2 is rmsScaleGo on the first 8*n8 values.
+//
+//go:noescape
+func rmsScaleAVX2(out, x, w *float32, n8 int, inv float32)
+
+func rope(x []float32, cos, sin []float32, headDim int) {
+	h := headDim / 2
+	done := 0
+	if useAVX2 && h >= 8 && len(x) > 0 {
+		ropeAVX2(&x[0], &cos[0], &sin[0], h/8, h, len(x)/headDim)
+		done = h / 8 * 8
+	}
+	ropeGo(x, cos, sin, headDim, done)
+}
+
+func rmsScale(out, x, weight []float32, inv float32) {
+	done := 0
+	if useAVX2 && len(out) >= 8 {
+		rmsScaleAVX2(&out[0], &x[0], &weight[0], len(out)/8, inv)
+		done = len(out) / 8 * 8
+	}
+	rmsScaleGo(out[done:], x[done:], weight[done:], inv)
+}
