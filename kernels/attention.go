@@ -6,7 +6,7 @@ import "fmt"
 // a KV cache (rows stride values apart) and the weighted sum of its values.
 // Both keep the package's orders, so attention gives the same bits in
 // every build: each score is the canonical Dot, and each output element
-// adds its terms in increasing row order, float32(a*x) then +.
+// adds its terms in increasing row order, float32(w*v) then +, from +0.
 
 // DotRows sets y[j] to Dot(rows[j*stride:j*stride+len(x)], x) for every j.
 func DotRows(y, rows []float32, stride int, x []float32) {
@@ -20,21 +20,19 @@ func DotRowsF16(y []float32, rows []uint16, stride int, x []float32) {
 	dotRowsF16(y, rows, stride, x)
 }
 
-// AddScaled sets dst[i] += float32(a*x[i]) for every i; len(x) must be
-// len(dst).
-func AddScaled(dst []float32, a float32, x []float32) {
-	if len(x) != len(dst) {
-		panic("kernels.AddScaled: length mismatch")
-	}
-	addScaledF32(dst, a, x)
+// WeightedSum sets dst[e] to the sum over j, in increasing j from +0, of
+// float32(w[j]*rows[j*stride+e]): attention's weighted sum of a head's
+// values: each value's terms are added in row order, as a Go loop over the
+// rows would.
+func WeightedSum(dst, w, rows []float32, stride int) {
+	checkRows("WeightedSum", len(w), len(rows), stride, len(dst))
+	weightedSumF32(dst, w, rows, stride)
 }
 
-// AddScaledF16 is AddScaled with binary16 x, converted exactly to float32.
-func AddScaledF16(dst []float32, a float32, x []uint16) {
-	if len(x) != len(dst) {
-		panic("kernels.AddScaledF16: length mismatch")
-	}
-	addScaledF16(dst, a, x)
+// WeightedSumF16 is WeightedSum over binary16 rows, converted exactly.
+func WeightedSumF16(dst, w []float32, rows []uint16, stride int) {
+	checkRows("WeightedSumF16", len(w), len(rows), stride, len(dst))
+	weightedSumF16(dst, w, rows, stride)
 }
 
 func checkRows(kernel string, ny, nrows, stride, nx int) {
@@ -55,6 +53,7 @@ func dotRowsF16Go(y []float32, rows []uint16, stride int, x []float32) {
 	}
 }
 
+// addScaledF32Go is dst[i] += float32(a*x[i]), one row of weightedSumF32Go.
 func addScaledF32Go(dst []float32, a float32, x []float32) {
 	for i, v := range x {
 		dst[i] += float32(a * v)
@@ -64,5 +63,21 @@ func addScaledF32Go(dst []float32, a float32, x []float32) {
 func addScaledF16Go(dst []float32, a float32, x []uint16) {
 	for i, h := range x {
 		dst[i] += float32(a * F16ToF32(h))
+	}
+}
+
+// weightedSumF32Go is the reference of WeightedSum for the values [e0,
+// len(dst)) of dst.
+func weightedSumF32Go(dst, w, rows []float32, stride, e0 int) {
+	clear(dst[e0:])
+	for j, a := range w {
+		addScaledF32Go(dst[e0:], a, rows[j*stride+e0:j*stride+len(dst)])
+	}
+}
+
+func weightedSumF16Go(dst, w []float32, rows []uint16, stride, e0 int) {
+	clear(dst[e0:])
+	for j, a := range w {
+		addScaledF16Go(dst[e0:], a, rows[j*stride+e0:j*stride+len(dst)])
 	}
 }

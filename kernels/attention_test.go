@@ -42,32 +42,6 @@ func TestDotRowsMatchesReference(t *testing.T) {
 	assert.Panics(t, func() { DotRows(make([]float32, 2), make([]float32, 8), 3, make([]float32, 4)) })
 }
 
-// TestAddScaledMatchesReference checks AddScaled and AddScaledF16 against
-// the Go loop bit for bit, on lengths around the chunk of eight.
-func TestAddScaledMatchesReference(t *testing.T) {
-	r := &rng{31}
-	for _, n := range []int{0, 1, 7, 8, 9, 16, 17, 64, 100} {
-		for _, special := range []bool{false, true} {
-			name := fmt.Sprintf("n=%d special=%v", n, special)
-			a := r.vec(1, special)[0]
-			x := r.vec(n, special)
-			h := r.halves(n, F16, special)
-			dst := r.vec(n, special)
-
-			got, want := append([]float32(nil), dst...), append([]float32(nil), dst...)
-			AddScaled(got, a, x)
-			addScaledF32Go(want, a, x)
-			assertSameBits(t, want, got, name)
-
-			got, want = append([]float32(nil), dst...), append([]float32(nil), dst...)
-			AddScaledF16(got, a, h)
-			addScaledF16Go(want, a, h)
-			assertSameBits(t, want, got, "f16 "+name)
-		}
-	}
-	assert.Panics(t, func() { AddScaled(make([]float32, 2), 1, make([]float32, 3)) })
-}
-
 // assertSameBits checks got against want element by element with sameBits
 // (any NaN equals any NaN: payloads are not promised).
 func assertSameBits(t *testing.T, want, got []float32, name string) {
@@ -78,4 +52,40 @@ func assertSameBits(t *testing.T, want, got []float32, name string) {
 			return
 		}
 	}
+}
+
+// TestWeightedSumMatchesReference checks WeightedSum and WeightedSumF16
+// against clearing dst and adding each row with the Go loop, bit for bit,
+// for widths around the kernels' blocks of 8 and 32 values.
+func TestWeightedSumMatchesReference(t *testing.T) {
+	r := &rng{34}
+	for _, c := range []int{0, 1, 7, 8, 9, 16, 20, 24, 32, 33, 40, 64, 65, 128} {
+		for _, n := range []int{0, 1, 3, 17} {
+			for _, special := range []bool{false, true} {
+				stride := c + int(r.next()%3)
+				name := fmt.Sprintf("c=%d n=%d stride=%d special=%v", c, n, stride, special)
+				w := r.vec(n, special)
+				size := max(n*stride, 1)
+				rows, halves := r.vec(size, special), r.halves(size, F16, special)
+				want := make([]float32, c)
+				for j, a := range w {
+					addScaledF32Go(want, a, rows[j*stride:j*stride+c])
+				}
+				buf, got := guarded(c)
+				WeightedSum(got, w, rows, stride)
+				checkGuards(t, buf, c)
+				assertSameBits(t, want, got, name)
+
+				clear(want)
+				for j, a := range w {
+					addScaledF16Go(want, a, halves[j*stride:j*stride+c])
+				}
+				buf, got = guarded(c)
+				WeightedSumF16(got, w, halves, stride)
+				checkGuards(t, buf, c)
+				assertSameBits(t, want, got, "f16 "+name)
+			}
+		}
+	}
+	assert.Panics(t, func() { WeightedSum(make([]float32, 4), make([]float32, 2), make([]float32, 7), 4) })
 }

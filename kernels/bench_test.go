@@ -132,7 +132,7 @@ func BenchmarkQ8AVX2(b *testing.B) {
 
 // BenchmarkAttention is one query head against 1024 cached positions of
 // head_dim 64 (a long conversation's decode step): DotRows over the keys,
-// then AddScaled for every value, f32 and f16 caches.
+// then WeightedSum over the values, f32 and f16 caches.
 func BenchmarkAttention(b *testing.B) {
 	const span, hd = 1024, 64
 	r := &rng{13}
@@ -144,18 +144,14 @@ func BenchmarkAttention(b *testing.B) {
 		b.SetBytes(2 * 4 * span * hd)
 		for b.Loop() {
 			DotRows(sc, keys, hd, q)
-			for j, a := range w {
-				AddScaled(o, a, vals[j*hd:(j+1)*hd])
-			}
+			WeightedSum(o, w, vals, hd)
 		}
 	})
 	b.Run("f16", func(b *testing.B) {
 		b.SetBytes(2 * 2 * span * hd)
 		for b.Loop() {
 			DotRowsF16(sc, k16, hd, q)
-			for j, a := range w {
-				AddScaledF16(o, a, v16[j*hd:(j+1)*hd])
-			}
+			WeightedSumF16(o, w, v16, hd)
 		}
 	})
 }

@@ -1245,48 +1245,6 @@ done:
 	VZEROUPPER
 	RET
 
-// func addScaledF32AVX2(dst *float32, x *float32, n8 int, a float32)
-TEXT ·addScaledF32AVX2(SB), NOSPLIT, $0-28
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ n8+16(FP), CX
-	VBROADCASTSS a+24(FP), Y0
-	TESTQ CX, CX
-	JZ done
-loop:
-	VMOVUPS (SI), Y1
-	VMULPS Y0, Y1, Y1
-	VADDPS (DI), Y1, Y1
-	VMOVUPS Y1, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	DECQ CX
-	JNZ loop
-done:
-	VZEROUPPER
-	RET
-
-// func addScaledF16AVX2(dst *float32, x *uint16, n8 int, a float32)
-TEXT ·addScaledF16AVX2(SB), NOSPLIT, $0-28
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ n8+16(FP), CX
-	VBROADCASTSS a+24(FP), Y0
-	TESTQ CX, CX
-	JZ done
-loop:
-	VCVTPH2PS (SI), Y1
-	VMULPS Y0, Y1, Y1
-	VADDPS (DI), Y1, Y1
-	VMOVUPS Y1, (DI)
-	ADDQ $16, SI
-	ADDQ $32, DI
-	DECQ CX
-	JNZ loop
-done:
-	VZEROUPPER
-	RET
-
 // func ropeAVX2(x, cos, sin *float32, h8, h, heads int)
 TEXT ·ropeAVX2(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), DI
@@ -1325,6 +1283,266 @@ next:
 	DECQ DX
 	JNZ head
 done:
+	VZEROUPPER
+	RET
+
+// func weightedSumF32x1AVX2(dst *float32, w *float32, rows *float32, n, stride int)
+TEXT ·weightedSumF32x1AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+8(FP), BX
+	MOVQ rows+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ stride+32(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	TESTQ CX, CX
+	JZ done
+loop:
+	VBROADCASTSS (BX), Y15
+	VMOVUPS 0(SI), Y4
+	VMULPS Y15, Y4, Y4
+	VADDPS Y4, Y0, Y0
+	ADDQ $4, BX
+	ADDQ R8, SI
+	DECQ CX
+	JNZ loop
+done:
+	MOVQ dst+0(FP), DI
+	VMOVUPS Y0, 0(DI)
+	VZEROUPPER
+	RET
+
+// func weightedSumF16x1AVX2(dst *float32, w *float32, rows *uint16, n, stride int)
+TEXT ·weightedSumF16x1AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+8(FP), BX
+	MOVQ rows+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ stride+32(FP), R8
+	SHLQ $1, R8
+	VXORPS Y0, Y0, Y0
+	TESTQ CX, CX
+	JZ done
+loop:
+	VBROADCASTSS (BX), Y15
+	VCVTPH2PS 0(SI), Y4
+	VMULPS Y15, Y4, Y4
+	VADDPS Y4, Y0, Y0
+	ADDQ $4, BX
+	ADDQ R8, SI
+	DECQ CX
+	JNZ loop
+done:
+	MOVQ dst+0(FP), DI
+	VMOVUPS Y0, 0(DI)
+	VZEROUPPER
+	RET
+
+// func weightedSumF32x2AVX2(dst *float32, w *float32, rows *float32, n, stride int)
+TEXT ·weightedSumF32x2AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+8(FP), BX
+	MOVQ rows+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ stride+32(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	TESTQ CX, CX
+	JZ done
+loop:
+	VBROADCASTSS (BX), Y15
+	VMOVUPS 0(SI), Y4
+	VMULPS Y15, Y4, Y4
+	VADDPS Y4, Y0, Y0
+	VMOVUPS 32(SI), Y5
+	VMULPS Y15, Y5, Y5
+	VADDPS Y5, Y1, Y1
+	ADDQ $4, BX
+	ADDQ R8, SI
+	DECQ CX
+	JNZ loop
+done:
+	MOVQ dst+0(FP), DI
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+// func weightedSumF16x2AVX2(dst *float32, w *float32, rows *uint16, n, stride int)
+TEXT ·weightedSumF16x2AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+8(FP), BX
+	MOVQ rows+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ stride+32(FP), R8
+	SHLQ $1, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	TESTQ CX, CX
+	JZ done
+loop:
+	VBROADCASTSS (BX), Y15
+	VCVTPH2PS 0(SI), Y4
+	VMULPS Y15, Y4, Y4
+	VADDPS Y4, Y0, Y0
+	VCVTPH2PS 16(SI), Y5
+	VMULPS Y15, Y5, Y5
+	VADDPS Y5, Y1, Y1
+	ADDQ $4, BX
+	ADDQ R8, SI
+	DECQ CX
+	JNZ loop
+done:
+	MOVQ dst+0(FP), DI
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+// func weightedSumF32x3AVX2(dst *float32, w *float32, rows *float32, n, stride int)
+TEXT ·weightedSumF32x3AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+8(FP), BX
+	MOVQ rows+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ stride+32(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	TESTQ CX, CX
+	JZ done
+loop:
+	VBROADCASTSS (BX), Y15
+	VMOVUPS 0(SI), Y4
+	VMULPS Y15, Y4, Y4
+	VADDPS Y4, Y0, Y0
+	VMOVUPS 32(SI), Y5
+	VMULPS Y15, Y5, Y5
+	VADDPS Y5, Y1, Y1
+	VMOVUPS 64(SI), Y6
+	VMULPS Y15, Y6, Y6
+	VADDPS Y6, Y2, Y2
+	ADDQ $4, BX
+	ADDQ R8, SI
+	DECQ CX
+	JNZ loop
+done:
+	MOVQ dst+0(FP), DI
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func weightedSumF16x3AVX2(dst *float32, w *float32, rows *uint16, n, stride int)
+TEXT ·weightedSumF16x3AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+8(FP), BX
+	MOVQ rows+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ stride+32(FP), R8
+	SHLQ $1, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	TESTQ CX, CX
+	JZ done
+loop:
+	VBROADCASTSS (BX), Y15
+	VCVTPH2PS 0(SI), Y4
+	VMULPS Y15, Y4, Y4
+	VADDPS Y4, Y0, Y0
+	VCVTPH2PS 16(SI), Y5
+	VMULPS Y15, Y5, Y5
+	VADDPS Y5, Y1, Y1
+	VCVTPH2PS 32(SI), Y6
+	VMULPS Y15, Y6, Y6
+	VADDPS Y6, Y2, Y2
+	ADDQ $4, BX
+	ADDQ R8, SI
+	DECQ CX
+	JNZ loop
+done:
+	MOVQ dst+0(FP), DI
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func weightedSumF32x4AVX2(dst *float32, w *float32, rows *float32, n, stride int)
+TEXT ·weightedSumF32x4AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+8(FP), BX
+	MOVQ rows+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ stride+32(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ CX, CX
+	JZ done
+loop:
+	VBROADCASTSS (BX), Y15
+	VMOVUPS 0(SI), Y4
+	VMULPS Y15, Y4, Y4
+	VADDPS Y4, Y0, Y0
+	VMOVUPS 32(SI), Y5
+	VMULPS Y15, Y5, Y5
+	VADDPS Y5, Y1, Y1
+	VMOVUPS 64(SI), Y6
+	VMULPS Y15, Y6, Y6
+	VADDPS Y6, Y2, Y2
+	VMOVUPS 96(SI), Y7
+	VMULPS Y15, Y7, Y7
+	VADDPS Y7, Y3, Y3
+	ADDQ $4, BX
+	ADDQ R8, SI
+	DECQ CX
+	JNZ loop
+done:
+	MOVQ dst+0(FP), DI
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VZEROUPPER
+	RET
+
+// func weightedSumF16x4AVX2(dst *float32, w *float32, rows *uint16, n, stride int)
+TEXT ·weightedSumF16x4AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+8(FP), BX
+	MOVQ rows+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ stride+32(FP), R8
+	SHLQ $1, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ CX, CX
+	JZ done
+loop:
+	VBROADCASTSS (BX), Y15
+	VCVTPH2PS 0(SI), Y4
+	VMULPS Y15, Y4, Y4
+	VADDPS Y4, Y0, Y0
+	VCVTPH2PS 16(SI), Y5
+	VMULPS Y15, Y5, Y5
+	VADDPS Y5, Y1, Y1
+	VCVTPH2PS 32(SI), Y6
+	VMULPS Y15, Y6, Y6
+	VADDPS Y6, Y2, Y2
+	VCVTPH2PS 48(SI), Y7
+	VMULPS Y15, Y7, Y7
+	VADDPS Y7, Y3, Y3
+	ADDQ $4, BX
+	ADDQ R8, SI
+	DECQ CX
+	JNZ loop
+done:
+	MOVQ dst+0(FP), DI
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
 	VZEROUPPER
 	RET
 

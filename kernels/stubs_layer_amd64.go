@@ -2,36 +2,6 @@
 
 package kernels
 
-// addScaledF32AVX2 is addScaledF32Go on the first 8*n8 values.
-//
-//go:noescape
-func addScaledF32AVX2(dst *float32, x *float32, n8 int, a float32)
-
-// addScaledF16AVX2 is addScaledF16Go on the first 8*n8 values.
-//
-//go:noescape
-func addScaledF16AVX2(dst *float32, x *uint16, n8 int, a float32)
-
-// addScaledF32 runs the whole chunks of eight in assembly and the tail in
-// Go.
-func addScaledF32(dst []float32, a float32, x []float32) {
-	done := 0
-	if useAVX2 && len(x) >= 8 {
-		addScaledF32AVX2(&dst[0], &x[0], len(x)/8, a)
-		done = len(x) / 8 * 8
-	}
-	addScaledF32Go(dst[done:], a, x[done:])
-}
-
-func addScaledF16(dst []float32, a float32, x []uint16) {
-	done := 0
-	if useF16C && len(x) >= 8 {
-		addScaledF16AVX2(&dst[0], &x[0], len(x)/8, a)
-		done = len(x) / 8 * 8
-	}
-	addScaledF16Go(dst[done:], a, x[done:])
-}
-
 // dotRowsF32 runs rows4F32AVX2 on four rows at a time and dot1F32AVX2 on
 // the rest; MatVec's rowsF32 is this with the rows back to back.
 func dotRowsF32(y, rows []float32, stride int, x []float32) {
@@ -106,4 +76,74 @@ func rmsScale(out, x, weight []float32, inv float32) {
 		done = len(out) / 8 * 8
 	}
 	rmsScaleGo(out[done:], x[done:], weight[done:], inv)
+}
+
+// weightedSum<T>x<k>AVX2 is weightedSum<T>Go for the 8*k values of dst at
+// the given pointer, with rows pointing at the first row's matching value.
+
+//go:noescape
+func weightedSumF32x1AVX2(dst *float32, w *float32, rows *float32, n, stride int)
+
+//go:noescape
+func weightedSumF32x2AVX2(dst *float32, w *float32, rows *float32, n, stride int)
+
+//go:noescape
+func weightedSumF32x3AVX2(dst *float32, w *float32, rows *float32, n, stride int)
+
+//go:noescape
+func weightedSumF32x4AVX2(dst *float32, w *float32, rows *float32, n, stride int)
+
+//go:noescape
+func weightedSumF16x1AVX2(dst *float32, w *float32, rows *uint16, n, stride int)
+
+//go:noescape
+func weightedSumF16x2AVX2(dst *float32, w *float32, rows *uint16, n, stride int)
+
+//go:noescape
+func weightedSumF16x3AVX2(dst *float32, w *float32, rows *uint16, n, stride int)
+
+//go:noescape
+func weightedSumF16x4AVX2(dst *float32, w *float32, rows *uint16, n, stride int)
+
+// weightedSumF32 runs the columns of dst in blocks of 32 (four registers of
+// accumulators over all the rows), then 8 to 24, in assembly, and a tail
+// shorter than 8 in Go.
+func weightedSumF32(dst, w, rows []float32, stride int) {
+	e := 0
+	if useAVX2 && len(w) > 0 {
+		for ; e+8 <= len(dst); e += 32 {
+			switch k := min(len(dst)-e, 32) / 8; k {
+			case 4:
+				weightedSumF32x4AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
+			case 3:
+				weightedSumF32x3AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
+			case 2:
+				weightedSumF32x2AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
+			case 1:
+				weightedSumF32x1AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
+			}
+		}
+		e = len(dst) / 8 * 8
+	}
+	weightedSumF32Go(dst, w, rows, stride, e)
+}
+
+func weightedSumF16(dst, w []float32, rows []uint16, stride int) {
+	e := 0
+	if useF16C && len(w) > 0 {
+		for ; e+8 <= len(dst); e += 32 {
+			switch k := min(len(dst)-e, 32) / 8; k {
+			case 4:
+				weightedSumF16x4AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
+			case 3:
+				weightedSumF16x3AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
+			case 2:
+				weightedSumF16x2AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
+			case 1:
+				weightedSumF16x1AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
+			}
+		}
+		e = len(dst) / 8 * 8
+	}
+	weightedSumF16Go(dst, w, rows, stride, e)
 }

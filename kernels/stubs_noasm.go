@@ -41,10 +41,12 @@ func dotRowsF16(y []float32, rows []uint16, stride int, x []float32) {
 	dotRowsF16Go(y, rows, stride, x)
 }
 
-func addScaledF32(dst []float32, a float32, x []float32) { addScaledF32Go(dst, a, x) }
-
-func addScaledF16(dst []float32, a float32, x []uint16) { addScaledF16Go(dst, a, x) }
-
 func rope(x []float32, cos, sin []float32, headDim int) { ropeGo(x, cos, sin, headDim, 0) }
 
 func rmsScale(out, x, weight []float32, inv float32) { rmsScaleGo(out, x, weight, inv) }
+
+func weightedSumF32(dst, w, rows []float32, stride int) { weightedSumF32Go(dst, w, rows, stride, 0) }
+
+func weightedSumF16(dst, w []float32, rows []uint16, stride int) {
+	weightedSumF16Go(dst, w, rows, stride, 0)
+}

@@ -147,8 +147,8 @@ func (m *Model) layer(c *Cache, l int, s *scratch, pos0, n int) {
 // when j > p - sliding_window). The keys and values of kv head g at
 // positions [first, p] are consecutive rows of the cache (cache.go), so the
 // dot products are one kernels.DotRows call (each the canonical Dot, f16
-// rows converted exactly inside the kernel) and each value is added with
-// kernels.AddScaled. Each (token, head) pair is computed by one goroutine,
+// rows converted exactly inside the kernel) and the values' weighted sum
+// one kernels.WeightedSum. Each (token, head) pair is computed by one goroutine,
 // so the result does not depend on the thread count.
 //
 // A decode step (n == 1) uses the cache's buffer for the attention
@@ -190,14 +190,10 @@ func (m *Model) attention(out, q []float32, c *Cache, l, pos0, n int) {
 			}
 			kernels.Softmax(sc)
 			o := out[t*d.qDim+h*hd:][:hd]
-			clear(o)
-			for j, w := range sc {
-				r := lo + j*hd
-				if vc.DType == kernels.F16 {
-					kernels.AddScaledF16(o, w, vc.U16[r:r+hd])
-				} else {
-					kernels.AddScaled(o, w, vc.F32[r:r+hd])
-				}
+			if vc.DType == kernels.F16 {
+				kernels.WeightedSumF16(o, sc, vc.U16[lo:hi], hd)
+			} else {
+				kernels.WeightedSum(o, sc, vc.F32[lo:hi], hd)
 			}
 		}
 	})

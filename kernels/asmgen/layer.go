@@ -1,34 +1,9 @@
 package main
 
-// The layer kernels besides the matrices: attention over the KV cache,
-// RoPE and RMSNorm's scaling, each the AVX2 twin of a Go loop.
+import "fmt"
 
-// addScaled emits addScaled<T>AVX2: dst[i] += float32(a*x[i]) for the
-// first 8*n8 values, x of weight type d converted exactly to float32:
-// VMULPS then VADDPS, never fused, so every element is the Go loop's.
-func (g *gen) addScaled(d dtype) {
-	g.p("// func addScaled%sAVX2(dst *float32, x *%s, n8 int, a float32)", d.name, d.goT)
-	g.p("TEXT ·addScaled%sAVX2(SB), NOSPLIT, $0-28", d.name)
-	g.p("\tMOVQ dst+0(FP), DI")
-	g.p("\tMOVQ x+8(FP), SI")
-	g.p("\tMOVQ n8+16(FP), CX")
-	g.p("\tVBROADCASTSS a+24(FP), Y0")
-	g.p("\tTESTQ CX, CX")
-	g.p("\tJZ done")
-	g.p("loop:")
-	g.p("\t%s", d.loadTo("(SI)", "Y1"))
-	g.p("\tVMULPS Y0, Y1, Y1")
-	g.p("\tVADDPS (DI), Y1, Y1")
-	g.p("\tVMOVUPS Y1, (DI)")
-	g.p("\tADDQ $%d, SI", 8*d.size)
-	g.p("\tADDQ $32, DI")
-	g.p("\tDECQ CX")
-	g.p("\tJNZ loop")
-	g.p("done:")
-	g.p("\tVZEROUPPER")
-	g.p("\tRET")
-	g.p("")
-}
+// The layer kernels besides the matrices: RoPE, RMSNorm's scaling and the
+// weighted sum of attention's values, each the AVX2 twin of a Go loop.
 
 // rope emits ropeAVX2: RoPE for the first 8*h8 pairs of each of heads
 // heads of 2*h values: lo' = a*cos - b*sin and hi' = b*cos + a*sin with
@@ -99,6 +74,46 @@ func (g *gen) rmsScale() {
 	g.p("\tDECQ CX")
 	g.p("\tJNZ loop")
 	g.p("done:")
+	g.p("\tVZEROUPPER")
+	g.p("\tRET")
+	g.p("")
+}
+
+// weightedSum emits weightedSum<T>x<k>AVX2: dst[e] = sum over j < n, in
+// increasing j, of float32(w[j]*row_j[e]) for the 8*k values e of dst,
+// each row stride elements after the one before, starting from +0 (VMULPS
+// then VADDPS, never fused), as weightedSumGo. The k accumulators stay in
+// registers for all n rows.
+func (g *gen) weightedSum(d dtype, k int) {
+	name := fmt.Sprintf("weightedSum%sx%dAVX2", d.name, k)
+	g.p("// func %s(dst *float32, w *float32, rows *%s, n, stride int)", name, d.goT)
+	g.p("TEXT ·%s(SB), NOSPLIT, $0-40", name)
+	g.p("\tMOVQ w+8(FP), BX")
+	g.p("\tMOVQ rows+16(FP), SI")
+	g.p("\tMOVQ n+24(FP), CX")
+	g.p("\tMOVQ stride+32(FP), R8")
+	g.p("\tSHLQ $%d, R8", map[int]int{2: 1, 4: 2}[d.size])
+	for a := range k {
+		g.p("\tVXORPS Y%d, Y%d, Y%d", a, a, a)
+	}
+	g.p("\tTESTQ CX, CX")
+	g.p("\tJZ done")
+	g.p("loop:")
+	g.p("\tVBROADCASTSS (BX), Y15")
+	for a := range k {
+		g.p("\t%s", d.loadTo(fmt.Sprintf("%d(SI)", 8*d.size*a), fmt.Sprintf("Y%d", 4+a)))
+		g.p("\tVMULPS Y15, Y%d, Y%d", 4+a, 4+a)
+		g.p("\tVADDPS Y%d, Y%d, Y%d", 4+a, a, a)
+	}
+	g.p("\tADDQ $4, BX")
+	g.p("\tADDQ R8, SI")
+	g.p("\tDECQ CX")
+	g.p("\tJNZ loop")
+	g.p("done:")
+	g.p("\tMOVQ dst+0(FP), DI")
+	for a := range k {
+		g.p("\tVMOVUPS Y%d, %d(DI)", a, 32*a)
+	}
 	g.p("\tVZEROUPPER")
 	g.p("\tRET")
 	g.p("")

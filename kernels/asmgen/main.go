@@ -447,9 +447,11 @@ func main() {
 	g.max()
 	g.div()
 	g.swiglu()
-	g.addScaled(dtypes[0])
-	g.addScaled(dtypes[1])
 	g.rope()
+	for k := 1; k <= 4; k++ {
+		g.weightedSum(dtypes[0], k)
+		g.weightedSum(dtypes[1], k)
+	}
 	g.rmsScale()
 	out := strings.TrimRight(g.String(), "\n") + "\n"
 	if err := os.WriteFile("kernels_amd64.s", []byte(out), 0o644); err != nil {
