@@ -128,7 +128,13 @@ func (m *Model) layer(c *Cache, l int, s *scratch, pos0, n int) {
 	}
 	m.project(s.gate, &ly.MLP.Gate, s.xb, n)
 	m.project(s.up, &ly.MLP.Up, s.xb, n)
-	kernels.SwiGLU(s.gate, s.gate, s.up)
+	if n == 1 {
+		kernels.SwiGLU(s.gate, s.gate, s.up)
+	} else { // element-wise: each token's values on one goroutine, whatever the split
+		m.pool.For(n, func(lo, hi int) {
+			kernels.SwiGLU(s.gate[lo*d.inter:hi*d.inter], s.gate[lo*d.inter:hi*d.inter], s.up[lo*d.inter:hi*d.inter])
+		})
+	}
 	m.project(s.tmp, &ly.MLP.Down, s.gate, n)
 	addInto(s.x, s.tmp)
 }
