@@ -144,24 +144,3 @@ func TestInvFreqUnknownScaling(t *testing.T) {
 	_, err := invFreqs(10000, 64, &config.RopeScaling{Type: "yarn", Factor: 4})
 	assert.ErrorIs(t, err, ErrUnsupported)
 }
-
-// TestExpLog64 checks the float64 helpers against math.Exp and math.Log
-// (independent implementations, here only a reference for accuracy) to
-// within 4 ulp over the range pow32 uses.
-func TestExpLog64(t *testing.T) {
-	for _, x := range []float64{1e-30, 1e-5, 0.5, 0.7071, 1, 1.5, 2, 10, 10000, 500000, 1e6, 3.4e38} {
-		want := math.Log(x)
-		got := log64(x)
-		assert.InDelta(t, want, got, 4*ulp64(want)+1e-300, "log64(%g)", x)
-	}
-	for _, y := range []float64{-103, -20, -1, -0.3, 0, 1e-9, 0.3, 1, 9.21, 20, 88.7} {
-		want := math.Exp(y)
-		got := exp64(y)
-		assert.InDelta(t, want, got, 4*ulp64(want), "exp64(%g)", y)
-	}
-}
-
-func ulp64(x float64) float64 {
-	x = math.Abs(x)
-	return math.Nextafter(x, math.Inf(1)) - x
-}
