@@ -80,10 +80,7 @@ func runVerify(args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	in := audit.Input{Prompt: *prompt, Chat: *useChat, System: *system, MaxTokens: *maxTokens, Sample: so, Quantize: *quant}
-	if *kvCache != model.KVCacheF32 {
-		in.KVCache = *kvCache // "f32" is the default cache, hashed as before the flag existed
-	}
+	in := audit.Input{Prompt: *prompt, Chat: *useChat, System: *system, MaxTokens: *maxTokens, Sample: so, Quantize: *quant, KVCache: *kvCache}
 	if *list != "" {
 		if in.IDs, err = parseIDs(*list); err != nil {
 			return usagef("--ids: %v", err)

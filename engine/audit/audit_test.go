@@ -217,6 +217,12 @@ func TestInputSHA256MatchesCoreutils(t *testing.T) {
 			require.Contains(t, want, "input:"+tc.name)
 			assert.Equal(t, want["input:"+tc.name], tc.in.SHA256())
 		})
+	}	// "f32" is the default cache: it hashes as an input without the key.
+	for _, tc := range tests {
+		if tc.name == "ids" {
+			tc.in.KVCache = "f32"
+			assert.Equal(t, want["input:ids"], tc.in.SHA256(), "KVCache f32")
+		}
 	}
 }
 

@@ -34,8 +34,9 @@ type Input struct {
 	// empty for the weights as stored, "q8" for Q8.
 	Quantize string
 	// KVCache is the KV cache's element type (model.Options.KVCache):
-	// empty for float32 (callers pass "" for "f32" too, which computes
-	// the same), "f16" for binary16.
+	// empty or "f32" for float32 (the default, which the encoding leaves
+	// out, so hashes from before the option existed stand), "f16" for
+	// binary16.
 	KVCache string
 }
 
@@ -50,7 +51,7 @@ const InputVersion = "loom-input-v1"
 //	chat               true or false
 //	frequency_penalty  float
 //	ids                list of ints
-//	kv_cache           string (only when KVCache is not empty)
+//	kv_cache           string (only when KVCache is neither "" nor "f32")
 //	max_tokens         int
 //	min_p              float
 //	penalty_last_n     int
@@ -92,7 +93,7 @@ func (in Input) Canonical() []byte {
 		ids = strconv.AppendInt(append(ids, ':'), int64(id), 10)
 	}
 	line("ids", ids)
-	if in.KVCache != "" {
+	if in.KVCache != "" && in.KVCache != "f32" {
 		line("kv_cache", appendString(nil, in.KVCache))
 	}
 	line("max_tokens", strconv.AppendInt(nil, int64(in.MaxTokens), 10))

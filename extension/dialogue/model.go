@@ -82,7 +82,6 @@ type Model struct {
 	sha256   string // audit.ModelSHA256 of the files loaded
 	bg       bool   // Options.Background
 	quantize string // Options.Quantize, for the audits' input hash
-	kvCache  string // Options.KVCache, "" for float32, likewise
 
 	mu      sync.Mutex
 	running int  // jobs started and not finished
@@ -155,16 +154,7 @@ func load(fsys fs.FS, loadModel func() (*model.Model, error), name string, o Opt
 	eos = append(eos, m.Config().EOSTokenIDs...)
 	slices.Sort(eos)
 	return &Model{m: m, tok: tok, eos: slices.Compact(eos), template: tok.ChatTemplate(), sha256: sum, bg: o.Background,
-		quantize: o.Quantize, kvCache: auditKVCache(o.KVCache)}, nil
-}
-
-// auditKVCache is the KV cache type as audit.Input names it: "" for
-// float32, which "f32" also means.
-func auditKVCache(kv string) string {
-	if kv == model.KVCacheF32 {
-		return ""
-	}
-	return kv
+		quantize: o.Quantize}, nil
 }
 
 // Info describes the model.

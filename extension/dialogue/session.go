@@ -134,7 +134,7 @@ func (s *Session) run(j *Job, r Request) {
 	res.Text = text.String()
 	if res.Err == nil {
 		in := audit.Input{IDs: prompt, MaxTokens: r.MaxTokens, StopStrings: stops, Sample: r.Sample,
-			Quantize: s.model.quantize, KVCache: s.model.kvCache}
+			Quantize: s.model.quantize, KVCache: s.model.m.KVCache()}
 		res.Audit = newAudit(s.model.sha256, in, ids, logits, res.Text)
 	}
 	// The cache now holds a prefix of prompt+ids (Run never feeds the
