@@ -217,7 +217,8 @@ func TestInputSHA256MatchesCoreutils(t *testing.T) {
 			require.Contains(t, want, "input:"+tc.name)
 			assert.Equal(t, want["input:"+tc.name], tc.in.SHA256())
 		})
-	}	// "f32" is the default cache: it hashes as an input without the key.
+	}
+	// "f32" is the default cache: it hashes as an input without the key.
 	for _, tc := range tests {
 		if tc.name == "ids" {
 			tc.in.KVCache = "f32"
