@@ -81,6 +81,11 @@ func verify(args: PackedStringArray) -> Dictionary:
 	return got
 
 
+## ids as `loom verify --ids` takes them: "1,2,3".
+func ids_flag(ids: PackedInt32Array) -> String:
+	return ",".join(PackedStringArray(Array(ids).map(func(id): return str(id))))
+
+
 ## Creates an NPC on model, in the tree; greedy decoding unless changed.
 func make_npc(model: LoomModel) -> LoomNPC:
 	var npc := LoomNPC.new()

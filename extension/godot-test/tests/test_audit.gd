@@ -37,10 +37,6 @@ func _say(npc: LoomNPC, text: String) -> void:
 	check_eq(rec.failed, null, "failure replying to %s" % text)
 
 
-func _ids_flag(ids: PackedInt32Array) -> String:
-	return ",".join(PackedStringArray(Array(ids).map(func(id): return str(id))))
-
-
 func _check_same(audit: Dictionary, verified: Dictionary, keys: Array, what: String) -> void:
 	for key in keys:
 		check_eq(audit.get(key), verified.get(key), "%s: %s" % [what, key])
@@ -61,7 +57,7 @@ func run() -> void:
 	check_eq(first.keys().size(), 7, "audit keys: %s" % str(first.keys()))
 	check_eq(first.seed, SEED, "audit seed")
 	check_eq(first.text, npc.get_history()[1].content, "audit text is the reply")
-	_check_same(first, verify(PackedStringArray(["--ids", _ids_flag(first.prompt_ids)]) + _sampling_flags()), all_keys, "first turn vs verify --ids")
+	_check_same(first, verify(PackedStringArray(["--ids", ids_flag(first.prompt_ids)]) + _sampling_flags()), all_keys, "first turn vs verify --ids")
 	_check_same(first, verify(PackedStringArray(["--chat", "--system", SYSTEM, "--prompt", "Hello there"]) + _sampling_flags()),
 		["model_sha256", "ids", "logits_sha256", "text"], "first turn vs verify --chat")
 
@@ -70,7 +66,7 @@ func run() -> void:
 	await _say(npc, "Tell me about your tower.")
 	var second := npc.get_last_audit()
 	check(second.prompt_ids.size() > first.prompt_ids.size() + first.ids.size(), "the second prompt holds the first turn")
-	_check_same(second, verify(PackedStringArray(["--ids", _ids_flag(second.prompt_ids)]) + _sampling_flags()), all_keys, "second turn vs verify --ids")
+	_check_same(second, verify(PackedStringArray(["--ids", ids_flag(second.prompt_ids)]) + _sampling_flags()), all_keys, "second turn vs verify --ids")
 
 	# A restored conversation audits the same as the continued one.
 	var restored := make_npc(model)

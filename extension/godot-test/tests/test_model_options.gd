@@ -20,12 +20,31 @@ func _greedy_reply(model: LoomModel, text: String) -> LoomNPC:
 ## `loom verify --ids` with the same flags (and the sampler settings of
 ## make_npc's NPC: LoomNPC's defaults at temperature 0).
 func _check_input_hash(audit: Dictionary, flags: Array) -> void:
-	var ids := ",".join(PackedStringArray(Array(audit.prompt_ids).map(func(id): return str(id))))
 	var sampling := ["--max-tokens", "20", "--temp", "0", "--top-k", "40", "--top-p", "0.95", "--min-p", "0.05",
 		"--repeat-penalty", "1.1", "--repeat-last-n", "64", "--seed", str(audit.seed)]
-	var verified := verify(PackedStringArray(["--ids", ids] + sampling + flags))
+	var verified := verify(PackedStringArray(["--ids", ids_flag(audit.prompt_ids)] + sampling + flags))
 	for key in ["input_sha256", "ids", "logits_sha256"]:
 		check_eq(audit.get(key), verified.get(key), "audit vs loom verify --ids %s: %s" % [" ".join(flags), key])
+
+
+## A greedy reply of model, loaded with the option flags name: its audit
+## equals `loom verify --chat` with those flags (model, ids, logits, text)
+## and `loom verify --ids` (input hash too); how many of its first steps
+## equal transformers' f32 greedy ids is reported.
+func _check_against_verify(model: LoomModel, g: Dictionary, name: String, flags: Array) -> void:
+	var npc := await _greedy_reply(model, g.messages[0].content)
+	var audit := npc.get_last_audit()
+	var verified := verify(PackedStringArray(["--chat", "--prompt", g.messages[0].content, "--greedy", "--max-tokens", "20"] + flags))
+	for key in ["model_sha256", "ids", "logits_sha256", "text"]:
+		check_eq(audit.get(key), verified.get(key), "%s reply vs loom verify %s: %s" % [name, " ".join(flags), key])
+	_check_input_hash(audit, flags)
+	var same := 0
+	for i in min(audit.ids.size(), g.greedy_ids.size()):
+		if audit.ids[i] != g.greedy_ids[i]:
+			break
+		same += 1
+	report(name + "_greedy_steps_equal_to_transformers_f32", same)
+	npc.queue_free()
 
 
 func run() -> void:
@@ -68,35 +87,11 @@ func run() -> void:
 	q8.model_path = MODEL_PATH
 	q8.quantize = "q8"
 	check_eq(q8.load_blocking(), OK, "load_blocking() with quantize q8")
-	npc = await _greedy_reply(q8, g.messages[0].content)
-	var audit := npc.get_last_audit()
-	var verified := verify(PackedStringArray(["--chat", "--prompt", g.messages[0].content, "--greedy", "--max-tokens", "20", "--quantize", "q8"]))
-	for key in ["model_sha256", "ids", "logits_sha256", "text"]:
-		check_eq(audit.get(key), verified.get(key), "q8 reply vs loom verify --quantize q8: " + key)
-	_check_input_hash(audit, ["--quantize", "q8"])
-	var same := 0
-	for i in min(audit.ids.size(), g.greedy_ids.size()):
-		if audit.ids[i] != g.greedy_ids[i]:
-			break
-		same += 1
-	report("q8_greedy_steps_equal_to_transformers_f32", same)
-	npc.queue_free()
+	await _check_against_verify(q8, g, "q8", ["--quantize", "q8"])
 
 	var f16 := LoomModel.new()
 	f16.model_path = MODEL_PATH
 	f16.kv_cache = "f16"
 	check_eq(f16.kv_cache, "f16", "kv_cache reads back")
 	check_eq(f16.load_blocking(), OK, "load_blocking() with kv_cache f16")
-	npc = await _greedy_reply(f16, g.messages[0].content)
-	audit = npc.get_last_audit()
-	verified = verify(PackedStringArray(["--chat", "--prompt", g.messages[0].content, "--greedy", "--max-tokens", "20", "--kv-cache", "f16"]))
-	for key in ["model_sha256", "ids", "logits_sha256", "text"]:
-		check_eq(audit.get(key), verified.get(key), "f16 cache reply vs loom verify --kv-cache f16: " + key)
-	_check_input_hash(audit, ["--kv-cache", "f16"])
-	same = 0
-	for i in min(audit.ids.size(), g.greedy_ids.size()):
-		if audit.ids[i] != g.greedy_ids[i]:
-			break
-		same += 1
-	report("f16_cache_greedy_steps_equal_to_transformers_f32", same)
-	npc.queue_free()
+	await _check_against_verify(f16, g, "f16_cache", ["--kv-cache", "f16"])
