@@ -105,25 +105,31 @@ func weightedSumF16x3AVX2(dst *float32, w *float32, rows *uint16, n, stride int)
 //go:noescape
 func weightedSumF16x4AVX2(dst *float32, w *float32, rows *uint16, n, stride int)
 
-// weightedSumF32 runs the columns of dst in blocks of 32 (four registers of
-// accumulators over all the rows), then 8 to 24, in assembly, and a tail
-// shorter than 8 in Go.
+// The weightedSum kernels by the number k of registers of eight values
+// they hold (index k-1).
+var (
+	weightedSumF32AVX2 = [4]func(dst, w, rows *float32, n, stride int){
+		weightedSumF32x1AVX2, weightedSumF32x2AVX2, weightedSumF32x3AVX2, weightedSumF32x4AVX2}
+	weightedSumF16AVX2 = [4]func(dst, w *float32, rows *uint16, n, stride int){
+		weightedSumF16x1AVX2, weightedSumF16x2AVX2, weightedSumF16x3AVX2, weightedSumF16x4AVX2}
+)
+
+// weightedSumAVX2 runs the columns of dst in blocks of 32 values (four
+// registers of accumulators over all the rows), the last block 8 to 24,
+// with kernels; it returns how many values it did (a tail shorter than 8
+// is left to Go).
+func weightedSumAVX2[T float32 | uint16](dst, w []float32, rows []T, stride int, kernels *[4]func(dst, w *float32, rows *T, n, stride int)) int {
+	for e := 0; e+8 <= len(dst); e += 32 {
+		k := min(len(dst)-e, 32) / 8
+		kernels[k-1](&dst[e], &w[0], &rows[e], len(w), stride)
+	}
+	return len(dst) / 8 * 8
+}
+
 func weightedSumF32(dst, w, rows []float32, stride int) {
 	e := 0
 	if useAVX2 && len(w) > 0 {
-		for ; e+8 <= len(dst); e += 32 {
-			switch k := min(len(dst)-e, 32) / 8; k {
-			case 4:
-				weightedSumF32x4AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
-			case 3:
-				weightedSumF32x3AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
-			case 2:
-				weightedSumF32x2AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
-			case 1:
-				weightedSumF32x1AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
-			}
-		}
-		e = len(dst) / 8 * 8
+		e = weightedSumAVX2(dst, w, rows, stride, &weightedSumF32AVX2)
 	}
 	weightedSumF32Go(dst, w, rows, stride, e)
 }
@@ -131,19 +137,7 @@ func weightedSumF32(dst, w, rows []float32, stride int) {
 func weightedSumF16(dst, w []float32, rows []uint16, stride int) {
 	e := 0
 	if useF16C && len(w) > 0 {
-		for ; e+8 <= len(dst); e += 32 {
-			switch k := min(len(dst)-e, 32) / 8; k {
-			case 4:
-				weightedSumF16x4AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
-			case 3:
-				weightedSumF16x3AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
-			case 2:
-				weightedSumF16x2AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
-			case 1:
-				weightedSumF16x1AVX2(&dst[e], &w[0], &rows[e], len(w), stride)
-			}
-		}
-		e = len(dst) / 8 * 8
+		e = weightedSumAVX2(dst, w, rows, stride, &weightedSumF16AVX2)
 	}
 	weightedSumF16Go(dst, w, rows, stride, e)
 }
