@@ -58,7 +58,7 @@ type benchReport struct {
 // runBench is `loom bench`.
 func runBench(args []string, s stdio) error {
 	fs := newFlagSet("bench")
-	quant := fs.String("quantize", "", `convert the weights at load: "" keeps the file's dtype, "q8" is Q8`)
+	quant := addQuantizeFlag(fs)
 	kvCache := addKVCacheFlag(fs)
 	prompt := fs.Int("p", 128, "prompt tokens for the pp test; 0 skips it")
 	gen := fs.Int("n", 64, "generated tokens for the tg test; 0 skips it")

@@ -148,6 +148,11 @@ func modelDir(arg string, s stdio) (string, error) {
 	return hub.ModelDir(context.Background(), arg, opts)
 }
 
+// addQuantizeFlag registers --quantize, model.Options.Quantize, on fs.
+func addQuantizeFlag(fs *flag.FlagSet) *string {
+	return fs.String("quantize", "", `convert the weights at load: "" keeps the file's dtype, "q8" is Q8`)
+}
+
 // addKVCacheFlag registers --kv-cache, model.Options.KVCache, on fs.
 func addKVCacheFlag(fs *flag.FlagSet) *string {
 	return fs.String("kv-cache", model.KVCacheF32,

@@ -48,7 +48,7 @@ func runVerify(args []string, s stdio) error {
 	maxTokens := fs.Int("max-tokens", 16, "most tokens to generate")
 	greedy := fs.Bool("greedy", false, "always take the most likely token (overrides the sampling flags)")
 	threads := fs.Int("threads", 0, "worker threads; 0 means the number of CPUs minus one")
-	quant := fs.String("quantize", "", `convert the weights at load: "" keeps the file's dtype, "q8" is Q8`)
+	quant := addQuantizeFlag(fs)
 	kvCache := addKVCacheFlag(fs)
 	sf := addSamplingFlags(fs)
 	pos, err := parseFlags(fs, args, s, verifySynopsis, verifyAbout)
