@@ -313,23 +313,34 @@ func (ld *loader) parseNormalizer(raw json.RawMessage, depth int) (normalizer, e
 		}
 		return r, nil
 	case "Sequence":
-		l, err := c.list("normalizers")
+		seq, err := parseSequence(c, "normalizers", depth, ld.parseNormalizer)
 		if err != nil {
 			return nil, err
 		}
-		var seq seqNormalizer
-		for _, e := range l {
-			n, err := ld.parseNormalizer(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			if n != nil {
-				seq = append(seq, n)
-			}
-		}
-		return seq, nil
+		return seqNormalizer(seq), nil
 	}
 	return nil, unsupported("normalizer", typ)
+}
+
+// parseSequence parses the list name of a Sequence component at depth,
+// each element with parse one level deeper, leaving out the elements that
+// parse to nil (steps that do nothing).
+func parseSequence[T any](c component, name string, depth int, parse func(json.RawMessage, int) (T, error)) ([]T, error) {
+	l, err := c.list(name)
+	if err != nil {
+		return nil, err
+	}
+	var seq []T
+	for _, e := range l {
+		x, err := parse(e, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if any(x) != nil {
+			seq = append(seq, x)
+		}
+	}
+	return seq, nil
 }
 
 func parseBehavior(c component, def behavior) (behavior, error) {
@@ -533,21 +544,11 @@ func (ld *loader) parseDecoder(raw json.RawMessage, depth int) (decoder, error) 
 		}
 		return d, nil
 	case "Sequence":
-		l, err := c.list("decoders")
+		seq, err := parseSequence(c, "decoders", depth, ld.parseDecoder)
 		if err != nil {
 			return nil, err
 		}
-		var seq seqDecoder
-		for _, e := range l {
-			d, err := ld.parseDecoder(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			if d != nil {
-				seq = append(seq, d)
-			}
-		}
-		return seq, nil
+		return seqDecoder(seq), nil
 	}
 	return nil, unsupported("decoder", typ)
 }
@@ -593,19 +594,9 @@ func (ld *loader) parsePostProcessor(raw json.RawMessage, depth int) (postProces
 		}
 		return wrapProcessor{cls: cls, sep: sep}, nil
 	case "Sequence":
-		l, err := c.list("processors")
+		seq, err := parseSequence(c, "processors", depth, ld.parsePostProcessor)
 		if err != nil {
 			return nil, err
-		}
-		var seq seqProcessor
-		for _, e := range l {
-			p, err := ld.parsePostProcessor(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
 		}
 		switch len(seq) {
 		case 0:
