@@ -110,51 +110,12 @@ type mergeItem struct {
 	newID int
 }
 
-// mergeHeap is a min-heap on (rank, pos), the order of HF's merge queue.
-type mergeHeap []mergeItem
-
-func (h mergeHeap) less(i, j int) bool {
-	if h[i].rank != h[j].rank {
-		return h[i].rank < h[j].rank
+// before orders the merge queue as HF does: by rank, then by position.
+func (a mergeItem) before(b mergeItem) bool {
+	if a.rank != b.rank {
+		return a.rank < b.rank
 	}
-	return h[i].pos < h[j].pos
-}
-
-func (h *mergeHeap) push(it mergeItem) {
-	*h = append(*h, it)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (h *mergeHeap) pop() mergeItem {
-	s := *h
-	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s = s[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(s) && s.less(l, m) {
-			m = l
-		}
-		if r < len(s) && s.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
+	return a.pos < b.pos
 }
 
 // mergeWord is BPE::merge_word followed by Word::merge_all.
@@ -214,7 +175,7 @@ func (m *bpe) mergeWord(w string) []int {
 		add(unk)
 	}
 
-	var h mergeHeap
+	var h heap[mergeItem]
 	for i := 0; i+1 < len(syms); i++ {
 		if v, ok := m.merges[pairKey(syms[i].id, syms[i+1].id)]; ok {
 			h.push(mergeItem{rank: uint32(v >> 32), pos: i, newID: int(uint32(v))})

@@ -148,51 +148,12 @@ type pairCount struct {
 	count int64
 }
 
-// pairHeap is a max-heap by count, then by smaller pair.
-type pairHeap []pairCount
-
-func (h pairHeap) before(i, j int) bool {
-	if h[i].count != h[j].count {
-		return h[i].count > h[j].count
+// before orders the pair heap: larger count first, then the smaller pair.
+func (a pairCount) before(b pairCount) bool {
+	if a.count != b.count {
+		return a.count > b.count
 	}
-	return h[i].pair < h[j].pair
-}
-
-func (h *pairHeap) push(e pairCount) {
-	*h = append(*h, e)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s.before(i, p) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (h *pairHeap) pop() pairCount {
-	s := *h
-	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s = s[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(s) && s.before(l, m) {
-			m = l
-		}
-		if r < len(s) && s.before(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
+	return a.pair < b.pair
 }
 
 func pairOf(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
@@ -210,27 +171,14 @@ func learnMerges(words []trainWord, symbols *[]string, vocabSize int, minFreq in
 			where[p] = append(where[p], int32(wi))
 		}
 	}
-	h := make(pairHeap, 0, len(counts))
+	h := make(heap[pairCount], 0, len(counts))
 	for p, c := range counts {
 		h = append(h, pairCount{p, c})
 	}
 	// Heapify (any valid heap of the same entries pops in the same order,
 	// since the order is total).
 	for i := len(h)/2 - 1; i >= 0; i-- {
-		for j := i; ; {
-			l, r, m := 2*j+1, 2*j+2, j
-			if l < len(h) && h.before(l, m) {
-				m = l
-			}
-			if r < len(h) && h.before(r, m) {
-				m = r
-			}
-			if m == j {
-				break
-			}
-			h[j], h[m] = h[m], h[j]
-			j = m
-		}
+		h.down(i)
 	}
 
 	var merges [][2]string
