@@ -153,19 +153,9 @@ func (j *matJob) runQ8(lo, hi int) {
 // vector t of x) for rows rows and n vectors. The assembly twins in
 // stubs_amd64.go compute exactly these loops.
 
-func rowsF32Go(y, w, x []float32) {
-	c := len(x)
-	for i := range y {
-		y[i] = dotGo(w[i*c:(i+1)*c], x)
-	}
-}
+func rowsF32Go(y, w, x []float32) { dotRowsF32Go(y, w, len(x), x) }
 
-func rowsF16Go(y []float32, w []uint16, x []float32) {
-	c := len(x)
-	for i := range y {
-		y[i] = dotF16Go(w[i*c:(i+1)*c], x)
-	}
-}
+func rowsF16Go(y []float32, w []uint16, x []float32) { dotRowsF16Go(y, w, len(x), x) }
 
 func rowsBF16Go(y []float32, w []uint16, x []float32) {
 	c := len(x)
